@@ -87,8 +87,9 @@ def complex_step(
 def relative_error(actual: np.ndarray, expected: np.ndarray) -> float:
     """``||actual - expected|| / max(||actual|| + ||expected||, tiny)`` (Frobenius norms).
 
-    0 for identical arrays, 1 when one of them is zero and the other is not, 2 for opposite
-    signs: a scale-free score for comparing an analytic gradient with a numerical one.
+    0 for identical arrays and never above 1 (the triangle inequality), which it reaches when one
+    array is zero or the two are opposite: a scale-free score for comparing an analytic gradient
+    with a numerical one. Both arrays must be float64 and of the same shape.
     """
     actual = float_array("actual", actual)
     expected = float_array("expected", expected)

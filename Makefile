@@ -1,0 +1,33 @@
+# The course's two commands: `make book` and `make test`. Both create .venv on first use.
+# Every tool runs from .venv/bin, and .venv/bin is first on PATH for everything started from
+# here, so nothing depends on the caller having activated the virtual environment (nbgrader,
+# for one, runs the `alembic` executable it finds on PATH).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(CURDIR)/$(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(BIN):$(PATH)
+
+.PHONY: book test lint clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10 or newer is needed, found " + sys.version.split()[0]'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -e .
+	touch $(STAMP)
+
+## book: build the HTML book into _build/html (notebooks executed, results cached).
+book: $(STAMP)
+	$(BIN)/jupyter-book build --warningiserror --nitpick --keep-going .
+
+## test: lint, then the whole test suite (helpers, chapters, book build, browser check).
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf _build

@@ -1,0 +1,56 @@
+"""Shared fixtures: the repository's paths, its chapters, and one build of the book per run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "_build"
+HTML = BUILD / "html"
+
+
+def toc_files() -> list[str]:
+    """Every document named in _toc.yml, in reading order, without suffix."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part.get("chapters", [])]
+    return files
+
+
+def notebook_chapters() -> list[Path]:
+    """The chapters that are MyST notebooks (they have a jupytext kernelspec)."""
+    paths = [ROOT / f"{name}.md" for name in toc_files()]
+    return [p for p in paths if "kernelspec:" in p.read_text().split("\n---", 1)[0]]
+
+
+@pytest.fixture(scope="session")
+def built_book() -> Path:
+    """Build the book exactly as `make book` does (warnings are errors) and return _build/html."""
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(
+        [
+            str(bin_dir / "jupyter-book"),
+            "build",
+            "--warningiserror",
+            "--nitpick",
+            "--keep-going",
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=1800,
+    )
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, f"the book build failed:\n{log[-6000:]}"
+    assert "WARNING" not in log, f"the book build printed warnings:\n{log[-6000:]}"
+    return HTML

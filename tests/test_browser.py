@@ -1,0 +1,123 @@
+"""Open the built book in headless Chromium with every other host blocked, as a reader offline.
+
+Checks, on every page of the table of contents: MathJax typeset the math (no raw TeX left in the
+text), every image loaded, no cell output shows a traceback, and no request left localhost.
+Saves a screenshot of the Gradients chapter to _build/screenshots/ for review.
+
+Needs Debian's `chromium` (installed by .ci/run). Without it the test is skipped locally and
+fails in CI (CI=true), so a missing browser can never pass unnoticed.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from urllib.parse import urlparse
+
+import pytest
+from conftest import BUILD, toc_files
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PAGES_WITH_PLOTS = {
+    "chapters/vanilla_rnn_cell",
+    "chapters/forward_pass_and_loss",
+    "chapters/gradients",
+}
+PAGES_WITH_MATH = {name for name in toc_files() if name.startswith("chapters/")} - {
+    "chapters/references"
+}
+
+PAGE_REPORT = """() => {
+  const article = document.querySelector("article") || document.body;
+  const clone = article.cloneNode(true);
+  clone.querySelectorAll("pre, code, script, mjx-container, .highlight").forEach(e => e.remove());
+  const text = clone.innerText;
+  const images = [...article.querySelectorAll("img")];
+  return {
+    rendered: article.querySelectorAll("mjx-container").length,
+    mathErrors: article.querySelectorAll("mjx-merror").length,
+    rawTex: ["$$", "\\\\begin{", "\\\\frac", "\\\\(", "\\\\["].filter(s => text.includes(s)),
+    images: images.length,
+    brokenImages: images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src),
+    tracebacks: [...article.querySelectorAll(".cell_output, .output")]
+      .filter(o => /Traceback|Error:/.test(o.innerText) || o.matches(".traceback, .error"))
+      .map(o => o.innerText.slice(0, 200)),
+  };
+}"""
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if path:
+        return path
+    if os.environ.get("CI"):
+        pytest.fail("Chromium is required in CI: .ci/run installs Debian's `chromium`")
+    pytest.skip("Debian's `chromium` is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def server(built_book):
+    handler = functools.partial(QuietHandler, directory=str(built_book))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest's output readable
+        pass
+
+
+def test_pages_render_offline_in_chromium(server):
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    blocked: list[str] = []
+
+    def only_localhost(route):
+        if urlparse(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    problems = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.route("**/*", only_localhost)
+        for name in toc_files():
+            page.goto(f"{server}/{name}.html", wait_until="load")
+            page.wait_for_function("() => window.MathJax && MathJax.startup", timeout=30_000)
+            page.evaluate("() => MathJax.startup.promise")
+            report = page.evaluate(PAGE_REPORT)
+            issues = []
+            if name in PAGES_WITH_MATH and report["rendered"] == 0:
+                issues.append("no math was rendered")
+            if name in PAGES_WITH_PLOTS and report["images"] == 0:
+                issues.append("no plot on the page")
+            for key in ("mathErrors", "rawTex", "brokenImages", "tracebacks"):
+                if report[key]:
+                    issues.append(f"{key}: {report[key]}")
+            if issues:
+                problems[name] = issues
+            if name == "chapters/gradients":
+                (BUILD / "screenshots").mkdir(exist_ok=True)
+                page.screenshot(path=str(BUILD / "screenshots" / "gradients.png"))
+        browser.close()
+
+    assert not blocked, f"pages tried to reach other hosts: {sorted(set(blocked))}"
+    assert not problems, problems
