@@ -2,8 +2,8 @@
 
 - MathJax 3 comes from the pinned ``django-static-mathjax`` package (a plain copy of MathJax's
   ``es5`` build): it is copied to ``_static/mathjax`` and ``mathjax_path`` points there.
-- Scripts that reference another host (sphinx-thebe registers one even when it is off) are
-  dropped from every page, so a page never reaches for the network.
+- A script loaded from another host is a build warning (an error under ``-W``); inline
+  configuration that names a CDN (sphinx-thebe registers one even when it is off) is dropped.
 - Each executed notebook is copied next to the page sources and offered by the theme's download
   button as ``.ipynb`` (the theme does this only when launch buttons are configured).
 """
@@ -15,6 +15,9 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
 
 MATHJAX_ENTRY = "mathjax/tex-chtml.js"
 
@@ -40,13 +43,19 @@ def _copy_mathjax(app: Sphinx) -> None:
         shutil.copytree(_mathjax_source(), target, dirs_exist_ok=True)
 
 
-def _is_remote(script: object) -> bool:
-    text = f"{getattr(script, 'filename', '') or ''} {script.attributes.get('body', '')}"
-    return "://" in text
+def _check_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    kept = []
+    for script in context.get("script_files", []):
+        source = str(getattr(script, "filename", "") or "")
+        if "//" in source:  # a script loaded from another host would break offline reading
+            logger.warning("%s loads a script from another host: %s", pagename, source)
+        if "://" not in script.attributes.get("body", ""):
+            kept.append(script)
+        # else: inline configuration naming a CDN (sphinx-thebe's), unused with thebe off
+    context["script_files"][:] = kept
 
 
-def _localise_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
-    context["script_files"] = [s for s in context.get("script_files", []) if not _is_remote(s)]
+def _offer_notebook(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
     if executed.is_file():
         target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
@@ -59,5 +68,7 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.connect("config-inited", _point_to_local_copy, priority=900)
     app.connect("builder-inited", _copy_mathjax)
     # After the theme resets its buttons (priority 500), before it fills them in (501).
-    app.connect("html-page-context", _localise_page, priority=500)
+    app.connect("html-page-context", _offer_notebook, priority=500)
+    # Last, once every extension has added its scripts.
+    app.connect("html-page-context", _check_scripts, priority=999)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
