@@ -1,0 +1,92 @@
+"""An nbgrader course folder for the assignments in ``solutions/``, and a way to run nbgrader.
+
+nbgrader creates its gradebook by running the ``alembic`` executable it finds on PATH, so every
+nbgrader command here runs with this interpreter's ``bin`` folder first on PATH: the pipeline
+works whether or not the virtual environment was activated.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SOLUTIONS = REPO / "solutions"
+ASSIGNMENTS = ("cells", "bptt", "attention")
+COURSE_ID = "rnn-course"
+GRADER_KERNEL = "rnn-grader"
+
+
+class NbgraderFailed(RuntimeError):
+    """An nbgrader command exited with an error; the message holds the end of its log."""
+
+
+def check_assignments(names: list[str] | tuple[str, ...] | None) -> list[str]:
+    """The assignments to work on (all by default); unknown names are a ValueError."""
+    if not names:
+        return list(ASSIGNMENTS)
+    unknown = [name for name in names if name not in ASSIGNMENTS]
+    if unknown:
+        raise ValueError(f"assignment must be one of {', '.join(ASSIGNMENTS)}; got {unknown}")
+    return list(names)
+
+
+def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment nbgrader and its kernels run in: venv first on PATH, repo importable."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    env.setdefault("MPLBACKEND", "Agg")
+    env.pop("JUPYTER_CONFIG_DIR", None)
+    env.update(extra or {})
+    return env
+
+
+def write_config(
+    root: Path, db_url: str, *, cell_timeout: int = 30, kernel: str = "python3"
+) -> None:
+    """Write ``nbgrader_config.py`` for a course rooted at ``root``."""
+    settings = {
+        "CourseDirectory.root": str(root),
+        "CourseDirectory.course_id": COURSE_ID,
+        "CourseDirectory.db_url": db_url,
+        "Execute.timeout": cell_timeout,
+        "Execute.kernel_name": kernel,
+        "LimitOutput.max_lines": 200,
+        "LimitOutput.max_traceback": 60,
+        "ClearSolutions.code_stub": {"python": "# YOUR CODE HERE\nraise NotImplementedError()"},
+    }
+    lines = ["c = get_config()  # noqa: F821"]
+    lines += [f"c.{key} = {value!r}" for key, value in settings.items()]
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "nbgrader_config.py").write_text("\n".join(lines) + "\n")
+
+
+def copy_sources(root: Path, assignments: list[str]) -> None:
+    """Copy each assignment's source notebook (only the notebook) into ``root/source``."""
+    for name in assignments:
+        target = root / "source" / name
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir(parents=True)
+        shutil.copy(SOLUTIONS / name / f"{name}.ipynb", target / f"{name}.ipynb")
+
+
+def run_nbgrader(root: Path, *args: str, timeout: float = 1800, env: dict | None = None) -> str:
+    """Run ``nbgrader ARGS`` in the course at ``root``; return its log or raise NbgraderFailed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=root,
+        env=env or environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    log = result.stdout + result.stderr
+    if result.returncode != 0 or "[ERROR]" in log:
+        raise NbgraderFailed(f"nbgrader {' '.join(args)} failed:\n{log[-4000:]}")
+    return log

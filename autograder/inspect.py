@@ -1,0 +1,131 @@
+"""What is wrong with a submitted notebook before and after it runs (each problem a status).
+
+Statuses name problems, they do not grade: a submission with a deleted test cell is still
+graded (nbgrader restores the cell from the source), and the status tells the instructor why
+its row looks the way it does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import nbformat
+
+MAX_OUTPUT_CHARS = 20_000  # per output, in the autograded notebook and its feedback
+
+
+def nbgrader_cells(notebook: dict) -> list[dict]:
+    """The cells that carry nbgrader metadata, in order."""
+    return [
+        cell
+        for cell in notebook.get("cells", [])
+        if isinstance(cell, dict) and isinstance(cell.get("metadata", {}).get("nbgrader"), dict)
+    ]
+
+
+def read_submission(path: Path) -> tuple[dict | None, list[str]]:
+    """The submitted notebook as a dict (None when it cannot be graded) and its statuses."""
+    if not path.is_file():
+        return None, ["missing_notebook"]
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        nbformat.validate(nbformat.from_dict(notebook))
+    except (ValueError, UnicodeDecodeError, nbformat.ValidationError, TypeError, KeyError):
+        return None, ["invalid_notebook"]
+    if notebook.get("nbformat") != 4:
+        return None, ["invalid_notebook"]
+    return notebook, []
+
+
+def compare_with_source(submitted: dict, source: dict) -> list[str]:
+    """Statuses for test cells deleted, edited, duplicated or re-labelled by the student."""
+    statuses = []
+    submitted_cells = nbgrader_cells(submitted)
+    counts = Counter(cell["metadata"]["nbgrader"].get("grade_id") for cell in submitted_cells)
+    by_id = {cell["metadata"]["nbgrader"].get("grade_id"): cell for cell in submitted_cells}
+    if any(count > 1 for count in counts.values()):
+        statuses.append("duplicate_cells")
+    for cell in nbgrader_cells(source):
+        meta = cell["metadata"]["nbgrader"]
+        if meta.get("solution"):
+            continue
+        grade_id = meta["grade_id"]
+        mine = by_id.get(grade_id)
+        if mine is None:
+            statuses.append("test_cell_deleted")
+            continue
+        theirs = mine["metadata"]["nbgrader"]
+        keys = ("grade", "solution", "locked", "points")
+        if any(theirs.get(key) != meta.get(key) for key in keys):
+            statuses.append("metadata_tampered")
+        if meta.get("grade") and _visible_part(mine) != _visible_part(cell):
+            statuses.append("test_cell_modified")
+    return sorted(set(statuses), key=statuses.index)
+
+
+def _visible_part(cell: dict) -> str:
+    """The part of a test cell a student sees (hidden tests are removed on release)."""
+    source = cell.get("source", "")
+    text = "".join(source) if isinstance(source, list) else str(source)
+    return text.split("### BEGIN HIDDEN TESTS")[0].strip()
+
+
+def execution_statuses(notebook_path: Path) -> list[str]:
+    """Statuses read from the executed notebook; outputs past the size limit are cut short."""
+    notebook = nbformat.read(notebook_path, as_version=4)
+    statuses, truncated = [], False
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            name = output.get("ename", "")
+            text = output.get("evalue", "") + "".join(output.get("traceback", []))
+            if name == "CellTimeoutError" or "CellTimeoutError" in text:
+                statuses.append("cell_timeout")
+            elif name == "DeadKernelError" or "Kernel died" in text or "DeadKernel" in text:
+                statuses.append("kernel_died")
+            elif name == "MemoryError":
+                statuses.append("memory_limit")
+            truncated |= _truncate(output)
+    if truncated:
+        statuses.append("output_truncated")
+        nbformat.write(notebook, notebook_path)
+    return sorted(set(statuses), key=statuses.index)
+
+
+def _truncate(output: dict) -> bool:
+    cut = False
+    if isinstance(output.get("text"), str) and len(output["text"]) > MAX_OUTPUT_CHARS:
+        output["text"] = output["text"][:MAX_OUTPUT_CHARS] + "\n[output truncated by the grader]"
+        cut = True
+    for mime, value in list(output.get("data", {}).items()):
+        if isinstance(value, str) and len(value) > MAX_OUTPUT_CHARS:
+            output["data"][mime] = value[:MAX_OUTPUT_CHARS] + "\n[output truncated by the grader]"
+            cut = True
+    return cut
+
+
+def student_code_cells(submitted: dict, source: dict) -> list[str]:
+    """The submitted code the sandbox runs: every code cell except the source's graded tests.
+
+    Graded test cells are identified by the source's grade_ids, so a student cannot smuggle
+    code into the sandbox through a test cell. Visible tests and set-up cells do run there;
+    a failing cell is recorded and the others still run, as in a notebook.
+    """
+    graded_ids = {
+        cell["metadata"]["nbgrader"]["grade_id"]
+        for cell in nbgrader_cells(source)
+        if cell["metadata"]["nbgrader"].get("grade")
+        and not cell["metadata"]["nbgrader"].get("solution")
+    }
+    cells = []
+    for cell in submitted.get("cells", []):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        metadata = cell.get("metadata", {})
+        nbgrader = metadata.get("nbgrader", {}) if isinstance(metadata, dict) else {}
+        if isinstance(nbgrader, dict) and nbgrader.get("grade_id") in graded_ids:
+            continue
+        text = cell.get("source", "")
+        cells.append("".join(text) if isinstance(text, list) else str(text))
+    return cells

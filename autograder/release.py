@@ -1,0 +1,70 @@
+"""Release: validate the source notebooks, then generate the student versions with nbgrader.
+
+nbgrader's ``generate_assignment`` replaces every solution region with a stub and removes every
+hidden-test region. The student versions land in ``OUT/<assignment>/<assignment>.ipynb``; with
+``pages`` they are also copied, with a short reader's note, as the book's exercise pages.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from autograder.course import copy_sources, run_nbgrader, write_config
+
+PAGE_NOTE = """\
+```{{note}}
+This is the student version of the **{name}** assignment, exactly as students receive it: the
+functions are stubs and only the visible tests are shown; the hidden tests that decide the grade
+run when it is graded. Download the notebook ({{download}}`{name}.ipynb <notebooks/{name}.ipynb>`),
+open it in Jupyter in the course environment, fill in the functions and run all cells: the
+visible tests give immediate feedback.
+```
+"""
+
+
+def validate_sources(course: Path, assignments: list[str]) -> None:
+    """Run each source notebook with nbgrader: the instructor solution must pass every test."""
+    for name in assignments:
+        log = run_nbgrader(course, "validate", f"source/{name}/{name}.ipynb")
+        if "Success!" not in log:
+            raise RuntimeError(f"the source notebook of {name} does not pass its tests:\n{log}")
+
+
+def release(
+    out: Path, assignments: list[str], *, validate: bool = True, pages: Path | None = None
+) -> dict[str, Path]:
+    """Generate the student versions into ``out``; return {assignment: notebook path}."""
+    out = Path(out).resolve()
+    course = out / "course"
+    if course.exists():
+        shutil.rmtree(course)
+    write_config(course, f"sqlite:///{course / 'gradebook.db'}")
+    copy_sources(course, assignments)
+    if validate:
+        validate_sources(course, assignments)
+    released = {}
+    for name in assignments:
+        run_nbgrader(course, "generate_assignment", name, "--force")
+        target = out / name / f"{name}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(course / "release" / name / f"{name}.ipynb", target)
+        released[name] = target
+        if pages is not None:
+            write_page(target, Path(pages) / f"{name}.ipynb", name)
+    return released
+
+
+def write_page(student_notebook: Path, page: Path, name: str) -> None:
+    """The book's page for an assignment: the student version plus a note, never executed."""
+    notebook = nbformat.read(student_notebook, as_version=4)
+    title_cell = notebook.cells[0]
+    note = nbformat.v4.new_markdown_cell(PAGE_NOTE.format(name=name))
+    notebook.cells = [title_cell, note, *notebook.cells[1:]]
+    notebook.metadata["mystnb"] = {"execution_mode": "off"}
+    page.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, page)
+    (page.parent / "notebooks").mkdir(exist_ok=True)
+    shutil.copy(student_notebook, page.parent / "notebooks" / f"{name}.ipynb")

@@ -1,0 +1,248 @@
+"""Run a student's code in a separate, isolated process and talk to it (the grader's side).
+
+:class:`SandboxStudent` implements the :class:`~autograder.harness.Student` protocol. The child
+process (``sandbox_child.py``) gets the submitted code cells, resource limits (memory, CPU
+time, file size), no network, an empty working directory and a scrubbed environment. Where
+Linux user namespaces are available (``unshare``), the course's private folders (solutions,
+autograder, tests, the grading workspace) are also hidden from it behind empty mounts, so the
+student's code cannot read references or other submissions. Only plain data crosses back
+(:mod:`autograder.wire`): the grader never unpickles or evaluates anything the child sends.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from autograder import wire
+from autograder.harness import CheckFailed, StudentRaised
+from autograder.safe_sympy import UnsafeExpression, parse_srepr
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+PRIVATE_FOLDERS = ["solutions", "autograder", "tests", "rnnbook", ".git", "_build", "exercises"]
+
+
+class SandboxBroken(CheckFailed):
+    """The student's process died, hung or broke the protocol; every later check fails."""
+
+
+@functools.cache
+def namespaces_available() -> bool:
+    """Whether this machine lets an unprivileged process create user and mount namespaces."""
+    if shutil.which("unshare") is None:
+        return False
+    probe = ["unshare", "--user", "--map-root-user", "--mount", "--net", "true"]
+    try:
+        return subprocess.run(probe, capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _isolated(command: list[str], hidden: list[Path]) -> list[str]:
+    mounts = " && ".join(f'mount -t tmpfs -o size=1m tmpfs "${i + 1}"' for i in range(len(hidden)))
+    script = f'{mounts + " && " if mounts else ""}shift {len(hidden)} && exec "$@"'
+    return [
+        "unshare",
+        "--user",
+        "--map-root-user",
+        "--mount",
+        "--net",
+        "--",
+        "sh",
+        "-c",
+        script,
+        "sh",
+        *map(str, hidden),
+        *command,
+    ]
+
+
+class SandboxStudent:
+    """A submission's code running in its own process; see the module docstring."""
+
+    def __init__(
+        self,
+        cells: list[str],
+        *,
+        hide: list[Path] = (),
+        memory_bytes: int = 2 * 1024**3,
+        cpu_seconds: int = 120,
+        start_timeout: float = 60.0,
+        call_timeout: float = 20.0,
+    ) -> None:
+        self.call_timeout = call_timeout
+        self.isolated = namespaces_available()
+        self._dir = Path(tempfile.mkdtemp(prefix="rnn-sandbox-"))
+        for name in ("wire.py", "sandbox_child.py"):
+            shutil.copy(HERE / name, self._dir / name)
+        request_read, self._request_write = os.pipe()
+        self._reply_read, reply_write = os.pipe()
+        settings = {
+            "cells": cells,
+            "memory_bytes": memory_bytes,
+            "cpu_seconds": cpu_seconds,
+            "file_bytes": 16 * 1024**2,
+            "request_fd": request_read,
+            "reply_fd": reply_write,
+        }
+        command = [sys.executable, "-I", str(self._dir / "sandbox_child.py"), json.dumps(settings)]
+        if self.isolated:
+            folders = [REPO / name for name in PRIVATE_FOLDERS] + [Path(p) for p in hide]
+            command = _isolated(command, [p.resolve() for p in folders if p.is_dir()])
+        environment = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(self._dir),
+            "LANG": "C.UTF-8",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MPLBACKEND": "Agg",
+        }
+        self._process = subprocess.Popen(
+            command,
+            cwd=self._dir,
+            env=environment,
+            pass_fds=(request_read, reply_write),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        os.close(request_read)
+        os.close(reply_write)
+        self._broken: str | None = None
+        ready = self._receive(start_timeout, "running your code cells")
+        self.cell_errors: list[str] = list(ready.get("cell_errors", []))
+
+    # -- protocol -------------------------------------------------------------------------
+    def _fail(self, reason: str) -> None:
+        self._broken = reason
+        self.close()
+        raise SandboxBroken(reason)
+
+    def _read_exactly(self, size: int, deadline: float, doing: str) -> bytes:
+        chunks, remaining = [], size
+        while remaining:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0 or not select.select([self._reply_read], [], [], timeout)[0]:
+                self._fail(f"your code did not finish {doing} within the time limit")
+            chunk = os.read(self._reply_read, min(remaining, 1 << 20))
+            if not chunk:
+                code = self._process.poll()
+                self._fail(
+                    f"the process running your code stopped while {doing}"
+                    + (f" (exit status {code})" if code is not None else "")
+                )
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def _receive(self, timeout: float, doing: str) -> dict:
+        if self._broken:
+            raise SandboxBroken(self._broken)
+        deadline = time.monotonic() + timeout
+        size = int.from_bytes(self._read_exactly(8, deadline, doing), "big")
+        if size > wire.MAX_MESSAGE_BYTES:
+            self._fail("your code returned more data than the grader accepts")
+        try:
+            message = json.loads(self._read_exactly(size, deadline, doing))
+        except ValueError:
+            self._fail("the process running your code sent garbled data")
+        if not isinstance(message, dict):
+            self._fail("the process running your code sent garbled data")
+        return message
+
+    def _request(self, message: dict, doing: str) -> dict:
+        if self._broken:
+            raise SandboxBroken(self._broken)
+        payload = json.dumps(message).encode()
+        try:
+            os.write(self._request_write, len(payload).to_bytes(8, "big"))
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(self._request_write, view) :]
+        except OSError:
+            self._fail(f"the process running your code stopped before {doing}")
+        return self._receive(self.call_timeout, doing)
+
+    def _decode(self, data: Any) -> Any:
+        try:
+            return wire.decode(data)
+        except (ValueError, TypeError, KeyError) as error:
+            self._fail(f"the process running your code sent unreadable data ({error})")
+
+    # -- Student protocol -----------------------------------------------------------------
+    def has(self, name: str) -> bool:
+        return self._request({"op": "has", "name": name}, f"looking up {name}").get("ok") is True
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        reply = self._request(
+            {
+                "op": "call",
+                "name": name,
+                "args": wire.encode(list(args)),
+                "kwargs": wire.encode(kwargs),
+            },
+            f"running {name}",
+        )
+        if "missing" in reply:
+            raise CheckFailed(f"{name} is not defined (did you rename it or delete its cell?)")
+        if "raised" in reply:
+            type_name, message = reply["raised"]
+            raise StudentRaised(str(type_name), str(message))
+        if "ok" not in reply:
+            raise CheckFailed(f"{name}: {reply.get('error', 'no result')}")
+        return self._decode(reply["ok"])
+
+    def function(self, source: str, **arrays: Any) -> wire.FunctionSource:
+        return wire.FunctionSource(source, arrays)
+
+    def value(self, name: str) -> Any:
+        reply = self._request({"op": "value", "name": name}, f"reading {name}")
+        if "missing" in reply:
+            raise CheckFailed(f"{name} is not defined: assign it in your answer cell")
+        if "ok" not in reply:
+            raise CheckFailed(f"{name}: {reply.get('error', 'no value')}")
+        return self._decode(reply["ok"])
+
+    def sympy_value(self, name: str) -> Any:
+        reply = self._request({"op": "srepr", "name": name}, f"reading {name}")
+        if "not_sympy" in reply:
+            raise CheckFailed(f"{name} must be a SymPy expression, got {reply['not_sympy']}")
+        if "ok" not in reply:
+            raise CheckFailed(f"{name} is not defined: assign it in your answer cell")
+        try:
+            return parse_srepr(reply["ok"])
+        except UnsafeExpression as error:
+            raise CheckFailed(f"{name} is not a plain SymPy expression: {error}") from None
+
+    def close(self) -> None:
+        """Stop the process and remove its folder (safe to call twice)."""
+        if self._process.poll() is None:
+            try:
+                os.killpg(self._process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self._process.wait()
+        for fd in (self._request_write, self._reply_read):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> SandboxStudent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
