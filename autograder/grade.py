@@ -148,7 +148,7 @@ def grade_one(
         result.statuses += execution_statuses(autograded)
         result.autograded = str(autograded)
 
-    verdicts = verify(student_code_cells(notebook, source), assignment, hide)
+    verdicts = verify(student_code_cells(notebook, source), assignment, hide, cell_timeout)
     for grade_id, max_points in points.items():
         passed, message = verdicts[grade_id]
         got = nbgrader_points.get(grade_id, 0.0)
@@ -189,17 +189,33 @@ def _autograde(course: Path, student: str, assignment: str, result: Result) -> d
         return {grade.name: float(grade.auto_score or 0) for grade in submission.grades}
 
 
-def verify(cells: list[str], assignment: str, hide: list[Path]) -> dict[str, tuple[bool, str]]:
-    """Run every check of the assignment against the code in a sandbox, on fresh inputs."""
+def verify(
+    cells: list[str], assignment: str, hide: list[Path], cell_timeout: int = 30
+) -> dict[str, tuple[bool, str]]:
+    """Run every check of the assignment against the code in a sandbox, on fresh inputs.
+
+    A check that kills or hangs the sandbox fails, and the next check gets a new sandbox; if
+    the code cannot even be loaded (a top-level infinite loop, say), every check fails.
+    """
     checks = load_checks(assignment)
     verdicts: dict[str, tuple[bool, str]] = {}
     rng = np.random.default_rng()  # fresh entropy: answers cannot be known in advance
+    student: SandboxStudent | None = None
     try:
-        student = SandboxStudent(cells, hide=hide, memory_bytes=SANDBOX_MEMORY)
-    except SandboxBroken as error:
-        return {grade_id: (False, str(error)) for grade_id in checks}
-    with student:
         for grade_id, check in checks.items():
+            if student is None or student.broken:
+                if student is not None:
+                    student.close()
+                try:
+                    student = SandboxStudent(
+                        cells,
+                        hide=hide,
+                        memory_bytes=SANDBOX_MEMORY,
+                        start_timeout=2 * cell_timeout,
+                        call_timeout=cell_timeout,
+                    )
+                except SandboxBroken as error:
+                    return {gid: (False, str(error)) for gid in checks}
             try:
                 check(student, rng)
                 verdicts[grade_id] = (True, "")
@@ -209,6 +225,9 @@ def verify(cells: list[str], assignment: str, hide: list[Path]) -> dict[str, tup
                 verdicts[grade_id] = (False, str(error))
             except Exception as error:  # noqa: BLE001 - e.g. a return value of the wrong kind
                 verdicts[grade_id] = (False, f"{type(error).__name__}: {error}"[:300])
+    finally:
+        if student is not None:
+            student.close()
     return verdicts
 
 

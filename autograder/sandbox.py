@@ -124,6 +124,11 @@ class SandboxStudent:
         ready = self._receive(start_timeout, "running your code cells")
         self.cell_errors: list[str] = list(ready.get("cell_errors", []))
 
+    @property
+    def broken(self) -> bool:
+        """True once the process died, hung or broke the protocol."""
+        return self._broken is not None
+
     # -- protocol -------------------------------------------------------------------------
     def _fail(self, reason: str) -> None:
         self._broken = reason

@@ -1,0 +1,630 @@
+"""Checks of the attention assignment: softmax, attention_forward and attention_backward.
+
+Each check treats the student's functions as black boxes, compares them with the references
+below (explicit loops over examples and positions, masked positions left out of the sum instead
+of set to -inf, and an explicit softmax Jacobian matrix) on inputs drawn from ``rng``, and, on a
+mismatch, names the likely cause by comparing with known-wrong variants of the reference.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autograder.harness import CheckFailed, Student, StudentRaised
+
+RTOL, ATOL = 1e-7, 1e-9
+CHAPTER_PRODUCTS = "the chapter Inner and outer products (chapters/inner_outer_products.md)"
+CHAPTER_GRADIENTS = "the chapter Gradients (chapters/gradients.md)"
+
+# ---------------------------------------------------------------------------------------------
+# Independent references
+# ---------------------------------------------------------------------------------------------
+
+
+def reference_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Softmax along ``axis``, one slice at a time with Python floats (max-shifted, fsum)."""
+    moved = np.moveaxis(np.asarray(z, dtype=np.float64), axis, -1)
+    rows = moved.reshape(-1, moved.shape[-1])
+    out = np.empty_like(rows)
+    for i, row in enumerate(rows):
+        top = max(float(v) for v in row)
+        exps = [math.exp(float(v) - top) for v in row]
+        total = math.fsum(exps)
+        out[i] = [e / total for e in exps]
+    return np.moveaxis(out.reshape(moved.shape), -1, axis)
+
+
+def reference_attention(
+    query: np.ndarray,
+    keys: np.ndarray,
+    values: np.ndarray,
+    mask: np.ndarray | None,
+    scale: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(context, weights) by loops; masked positions are left out of the softmax altogether."""
+    N, T, _ = keys.shape
+    weights = np.zeros((N, T))
+    context = np.zeros((N, values.shape[2]))
+    for n in range(N):
+        allowed = [t for t in range(T) if mask is None or mask[n, t]]
+        scores = np.array([scale * math.fsum(query[n] * keys[n, t]) for t in allowed])
+        for w, t in zip(reference_softmax(scores), allowed):
+            weights[n, t] = w
+            context[n] += w * values[n, t]
+    return context, weights
+
+
+def reference_backward_parts(
+    query: np.ndarray,
+    keys: np.ndarray,
+    values: np.ndarray,
+    mask: np.ndarray | None,
+    scale: float,
+    dcontext: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Weights, dL/dweights, and J^T dL/dweights with the explicit softmax Jacobian J.
+
+    ``jdw`` is the gradient with respect to the scaled scores; the gradient with respect to the
+    raw inner products q . k_t is ``scale * jdw``.
+    """
+    _, weights = reference_attention(query, keys, values, mask, scale)
+    N, T, _ = keys.shape
+    dweights = np.zeros((N, T))
+    jdw = np.zeros((N, T))
+    for n in range(N):
+        for t in range(T):
+            dweights[n, t] = math.fsum(dcontext[n] * values[n, t])
+        w = weights[n]
+        jacobian = np.diag(w) - np.outer(w, w)  # J[t, u] = dw_t / ds_u (0 for masked t or u)
+        jdw[n] = jacobian.T @ dweights[n]
+    return {"weights": weights, "dweights": dweights, "jdw": jdw}
+
+
+def reference_gradients(
+    query: np.ndarray, keys: np.ndarray, parts: dict[str, np.ndarray], scale: float,
+    dcontext: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dquery, dkeys, dvalues) from the parts, with explicit loops."""
+    N, T, d = keys.shape
+    dscores = scale * parts["jdw"]
+    dquery = np.zeros((N, d))
+    dkeys = np.zeros((N, T, d))
+    dvalues = np.zeros((N, T, dcontext.shape[1]))
+    for n in range(N):
+        for t in range(T):
+            dquery[n] += dscores[n, t] * keys[n, t]
+            dkeys[n, t] = dscores[n, t] * query[n]
+            dvalues[n, t] = parts["weights"][n, t] * dcontext[n]
+    return dquery, dkeys, dvalues
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _close(got: np.ndarray, expected: np.ndarray) -> bool:
+    with np.errstate(all="ignore"):
+        return got.shape == expected.shape and bool(
+            np.allclose(got, expected, rtol=RTOL, atol=ATOL)
+        )
+
+
+def _off(function: str, output: str, got: np.ndarray, expected: np.ndarray, case: str,
+         cause: str) -> CheckFailed:
+    """The standard mismatch message."""
+    if not np.all(np.isfinite(got)):
+        size = "contains nan or inf"
+    else:
+        error = float(np.max(np.abs(got - expected)))
+        scale = float(np.linalg.norm(got) + np.linalg.norm(expected))
+        relative = float(np.linalg.norm(got - expected)) / max(scale, 1e-300)
+        size = f"max abs error {error:.1e}, relative error {relative:.1e}"
+    return CheckFailed(f"{function}: {output} is off ({size}; {case}): {cause}")
+
+
+def _diagnose(got: np.ndarray, variants: list[tuple[str, Callable[[], np.ndarray]]],
+              default: str) -> str:
+    """The cause of the first known-wrong variant that ``got`` matches, else ``default``."""
+    for cause, build in variants:
+        with np.errstate(all="ignore"):
+            wrong = build()
+        if _close(got, wrong):
+            return cause
+    return default
+
+
+def _array(function: str, output: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``value`` after checking it is a float64 ndarray of the given shape."""
+    if not isinstance(value, np.ndarray):
+        raise CheckFailed(f"{function}: {output} must be a numpy array, got {type(value).__name__}")
+    if value.dtype != np.float64:
+        raise CheckFailed(f"{function}: {output} must have dtype float64, got {value.dtype}")
+    if value.shape != shape:
+        raise CheckFailed(f"{function}: {output} must have shape {shape}, got {value.shape}")
+    return value
+
+
+def _tuple(function: str, result: Any, names: tuple[str, ...]) -> tuple[Any, ...]:
+    """``result`` after checking it is a tuple (or list) with one entry per name."""
+    wanted = f"({', '.join(names)})"
+    if not isinstance(result, (tuple, list)):
+        raise CheckFailed(f"{function} must return {wanted}, got a {type(result).__name__}")
+    if len(result) != len(names):
+        raise CheckFailed(
+            f"{function} must return {wanted}, got a {type(result).__name__} of length "
+            f"{len(result)}"
+        )
+    return tuple(result)
+
+
+def _random_mask(rng: np.random.Generator, N: int, T: int) -> np.ndarray:
+    """A boolean (N, T) mask with at least one True per row and, when T > 1, one False."""
+    mask = rng.random((N, T)) < 0.6
+    for n in range(N):
+        if not mask[n].any():
+            mask[n, rng.integers(T)] = True
+    if T > 1 and mask.all():
+        mask[rng.integers(N), rng.integers(T)] = False
+    return mask
+
+
+def _shapes(rng: np.random.Generator) -> list[tuple[int, int, int, int]]:
+    """(N, T, d, dv): N = 1, T = 1, d = dv, and a random general case; d >= 2 always."""
+    general = (int(rng.integers(2, 5)), int(rng.integers(3, 7)), int(rng.integers(2, 6)),
+               int(rng.integers(2, 6)))
+    return [(1, 4, 3, 2), (3, 1, 2, 4), (2, 5, 4, 4), general]
+
+
+def _inputs(rng: np.random.Generator, shape: tuple[int, int, int, int]) -> tuple[np.ndarray, ...]:
+    N, T, d, dv = shape
+    return (rng.standard_normal((N, d)), rng.standard_normal((N, T, d)),
+            rng.standard_normal((N, T, dv)))
+
+
+def _case(shape: tuple[int, int, int, int], scaled: bool, mask: np.ndarray | None) -> str:
+    N, T, d, dv = shape
+    text = f"N={N}, T={T}, d={d}, dv={dv}, scaled={scaled}"
+    if mask is not None:
+        text += f", mask={mask.astype(int).tolist()}"
+    return text
+
+
+def _scale(d: int, scaled: bool) -> float:
+    return 1.0 / math.sqrt(d) if scaled else 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# softmax
+# ---------------------------------------------------------------------------------------------
+
+
+def _call_softmax(student: Student, z: np.ndarray, **kwargs: Any) -> np.ndarray:
+    return _array("softmax", "the result", student.call("softmax", z.copy(), **kwargs), z.shape)
+
+
+def check_softmax_values(student: Student, rng: np.random.Generator) -> None:
+    """Ordinary inputs, default axis: 1-D (length 1 and 5) and 2-D (1 and 3 rows)."""
+    inputs = [rng.standard_normal(1), 2 * rng.standard_normal(5),
+              2 * rng.standard_normal((1, 4)), 3 * rng.standard_normal((3, 5))]
+    for z in inputs:
+        got = _call_softmax(student, z)
+        expected = reference_softmax(z)
+        if _close(got, expected):
+            continue
+        variants = [
+            ("exp(z) is not divided by its sum: the entries must add up to 1",
+             lambda z=z: np.exp(z)),
+            ("normalised over the whole array instead of along the last axis: sum along "
+             "`axis` with keepdims=True", lambda z=z: np.exp(z) / np.exp(z).sum()),
+            ("normalised along the first axis instead of the last (the default axis=-1)",
+             lambda z=z: reference_softmax(z, axis=0)),
+            ("the exponential is missing: z / sum(z) is not the softmax",
+             lambda z=z: z / z.sum(axis=-1, keepdims=True)),
+            ("sign error: this is the softmax of -z", lambda z=z: reference_softmax(-z)),
+        ]
+        cause = _diagnose(got, variants, f"compare with the softmax in {CHAPTER_PRODUCTS}")
+        raise _off("softmax", "the result", got, expected, f"z of shape {z.shape}", cause)
+
+
+def check_softmax_stability(student: Student, rng: np.random.Generator) -> None:
+    """Scores of size 1e4: exp overflows or underflows unless the max is subtracted first."""
+    offsets = np.array([[1e4], [-1e4], [5e3]])
+    inputs = [np.array([1e4, 1e4 - 1]), np.array([-1e4, -1e4 + 2]),
+              np.array([1e4, 0.0, -1e4]), rng.standard_normal((3, 4)) + offsets]
+    for z in inputs:
+        got = _call_softmax(student, z)
+        expected = reference_softmax(z)
+        if _close(got, expected):
+            continue
+        shown = np.array2string(z, precision=1, separator=", ")
+        if not np.all(np.isfinite(got)):
+            cause = (
+                "exp(1e4) overflows to inf (and exp(-1e4) underflows to 0), giving inf/inf or "
+                "0/0 = nan: subtract the max of z along `axis` (keepdims=True) before exp; see "
+                f"'Computing the weights without overflow' in {CHAPTER_PRODUCTS}"
+            )
+        else:
+            cause = _diagnose(
+                got,
+                [("the max was subtracted over the whole array instead of along `axis`",
+                  lambda z=z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(-1, keepdims=True))],
+                f"subtract the max along `axis` before exp, as in {CHAPTER_PRODUCTS}",
+            )
+        raise _off("softmax", "the result", got, expected, f"z = {shown}", cause)
+
+
+def check_softmax_axis(student: Student, rng: np.random.Generator) -> None:
+    """softmax(z, axis=k) for every axis of a 3-D array, axis=0 of a 2-D and a 1-D array."""
+    cube = rng.standard_normal((2, 3, 4)) * 2
+    calls = [(cube, axis) for axis in (0, 1, 2, -1, -2, -3)]
+    calls += [(rng.standard_normal((3, 5)) * 2, 0), (rng.standard_normal((4, 1)), 0),
+              (rng.standard_normal(6), 0)]
+    for z, axis in calls:
+        got = _call_softmax(student, z, axis=axis)
+        expected = reference_softmax(z, axis=axis)
+        if _close(got, expected):
+            continue
+        variants = [
+            ("normalised along the last axis whatever `axis` is: pass axis=axis (with "
+             "keepdims=True) to both the max and the sum",
+             lambda z=z: reference_softmax(z, axis=-1)),
+            ("normalised along the first axis whatever `axis` is: pass axis=axis to the sum",
+             lambda z=z: reference_softmax(z, axis=0)),
+            ("normalised over the whole array (axis=None) instead of along `axis`",
+             lambda z=z: np.exp(z - z.max()) / np.exp(z - z.max()).sum()),
+        ]
+        cause = _diagnose(got, variants, "the entries must sum to 1 along `axis` only")
+        raise _off(f"softmax(z, axis={axis})", "the result", got, expected,
+                   f"z of shape {z.shape}", cause)
+
+
+# ---------------------------------------------------------------------------------------------
+# attention_forward
+# ---------------------------------------------------------------------------------------------
+
+
+def _call_forward(student: Student, query: np.ndarray, keys: np.ndarray, values: np.ndarray,
+                  mask: np.ndarray | None, scaled: bool) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Call attention_forward (mask and scaled passed only when not the defaults)."""
+    kwargs: dict[str, Any] = {}
+    if mask is not None:
+        kwargs["mask"] = mask.copy()
+    if scaled:
+        kwargs["scaled"] = True
+    result = student.call("attention_forward", query.copy(), keys.copy(), values.copy(),
+                          **kwargs)
+    context, weights, cache = _tuple("attention_forward", result, ("context", "weights", "cache"))
+    N, T, _ = keys.shape
+    context = _array("attention_forward", "context", context, (N, values.shape[2]))
+    weights = _array("attention_forward", "weights", weights, (N, T))
+    return context, weights, cache
+
+
+def _weights_cause(got: np.ndarray, query: np.ndarray, keys: np.ndarray, values: np.ndarray,
+                   mask: np.ndarray | None, scaled: bool) -> str:
+    """The likely cause of wrong attention weights."""
+    d = query.shape[1]
+    scale = _scale(d, scaled)
+    raw = np.einsum("nd,ntd->nt", query, keys)
+    hidden = np.zeros(raw.shape, dtype=bool) if mask is None else ~mask
+
+    def weights(scale: float, mask: np.ndarray | None = mask) -> np.ndarray:
+        return reference_attention(query, keys, values, mask, scale)[1]
+
+    variants: list[tuple[str, Callable[[], np.ndarray]]] = [
+        ("the softmax runs over the batch axis (axis 0) instead of over the positions t: "
+         "normalise each example's T scores (axis=-1)",
+         lambda: reference_softmax(np.where(hidden, -np.inf, scale * raw), axis=0)),
+    ]
+    if scaled:
+        variants += [
+            ("the scores are not divided by sqrt(d): scaled=True means q . k_t / sqrt(d)",
+             lambda: weights(1.0)),
+            ("the scores are divided by d instead of by sqrt(d)", lambda: weights(1.0 / d)),
+            ("the scores are multiplied by sqrt(d) instead of divided by it",
+             lambda: weights(math.sqrt(d))),
+        ]
+    else:
+        variants.append(
+            ("the scores are divided by sqrt(d) although scaled=False (the default): scale "
+             "only when scaled=True", lambda: weights(1.0 / math.sqrt(d)))
+        )
+    if hidden.any():
+        variants += [
+            ("the mask is applied after the softmax: masked weights set to 0 but the others "
+             "not renormalised, so a row no longer sums to 1; mask the scores (e.g. -inf) "
+             "before the softmax", lambda: weights(scale, None) * ~hidden),
+            ("the mask is ignored", lambda: weights(scale, None)),
+            ("the mask is inverted: True means 'attend', False means 'hide'",
+             lambda: weights(scale, ~mask)),
+        ]
+    variants.append(("the weights are exp(scores) without dividing by their sum",
+                     lambda: np.where(hidden, 0.0, np.exp(scale * raw))))
+    return _diagnose(got, variants,
+                     f"compare with the attention weights w_t in {CHAPTER_PRODUCTS}")
+
+
+def _compare_weights(got: np.ndarray, query: np.ndarray, keys: np.ndarray, values: np.ndarray,
+                     mask: np.ndarray | None, scaled: bool, function: str, case: str) -> None:
+    expected = reference_attention(query, keys, values, mask, _scale(query.shape[1], scaled))[1]
+    if not _close(got, expected):
+        cause = _weights_cause(got, query, keys, values, mask, scaled)
+        raise _off(function, "weights", got, expected, case, cause)
+    if mask is not None and np.any(got[~mask] != 0.0):
+        leak = float(np.max(np.abs(got[~mask])))
+        raise CheckFailed(
+            f"{function}: weights at masked positions must be exactly 0, got up to {leak:.1e} "
+            f"({case}): set the masked scores to -inf before the softmax (or leave them out)"
+        )
+
+
+def _compare_context(got: np.ndarray, weights: np.ndarray, query: np.ndarray, keys: np.ndarray,
+                     values: np.ndarray, mask: np.ndarray | None, scaled: bool, function: str,
+                     case: str) -> None:
+    expected, expected_weights = reference_attention(
+        query, keys, values, mask, _scale(query.shape[1], scaled)
+    )
+    if _close(got, expected):
+        return
+    if not _close(weights, expected_weights):
+        cause = "the weights are wrong too: " + _weights_cause(
+            weights, query, keys, values, mask, scaled
+        )
+    else:
+        variants = [
+            ("the context is the plain mean of the values: weight each value by w_t",
+             lambda: values.mean(axis=1)),
+            ("the context is the plain sum of the values: weight each value by w_t",
+             lambda: values.sum(axis=1)),
+            ("the context mixes the examples of the batch: context[n] must use only "
+             "weights[n] and values[n]", lambda: expected_weights @ values.sum(axis=0)),
+        ]
+        if keys.shape == values.shape:
+            variants.append(("the context averages the keys instead of the values",
+                             lambda: np.einsum("nt,ntv->nv", expected_weights, keys)))
+        cause = _diagnose(got, variants, f"context[n] = sum_t w[n, t] values[n, t], see "
+                                         f"{CHAPTER_PRODUCTS}")
+    raise _off(function, "context", got, expected, case, cause)
+
+
+def check_attention_forward_weights(student: Student, rng: np.random.Generator) -> None:
+    """Unscaled, unmasked weights; N = 1, T = 1, d = dv and a general case."""
+    for shape in _shapes(rng):
+        query, keys, values = _inputs(rng, shape)
+        _, weights, _ = _call_forward(student, query, keys, values, None, False)
+        _compare_weights(weights, query, keys, values, None, False, "attention_forward",
+                         _case(shape, False, None))
+
+
+def check_attention_forward_context(student: Student, rng: np.random.Generator) -> None:
+    """Unscaled, unmasked context; N = 1, T = 1, d = dv and a general case."""
+    for shape in _shapes(rng):
+        query, keys, values = _inputs(rng, shape)
+        context, weights, _ = _call_forward(student, query, keys, values, None, False)
+        _compare_context(context, weights, query, keys, values, None, False,
+                         "attention_forward", _case(shape, False, None))
+
+
+def check_attention_forward_scaled(student: Student, rng: np.random.Generator) -> None:
+    """scaled=True: weights and context with scores q . k_t / sqrt(d)."""
+    for shape in _shapes(rng):
+        query, keys, values = _inputs(rng, shape)
+        context, weights, _ = _call_forward(student, query, keys, values, None, True)
+        case = _case(shape, True, None)
+        _compare_weights(weights, query, keys, values, None, True, "attention_forward", case)
+        _compare_context(context, weights, query, keys, values, None, True,
+                         "attention_forward", case)
+
+
+def check_attention_forward_masked(student: Student, rng: np.random.Generator) -> None:
+    """Masked weights exactly 0, the others renormalised; context; all-True mask == None."""
+    for shape in _shapes(rng):
+        query, keys, values = _inputs(rng, shape)
+        mask = _random_mask(rng, shape[0], shape[1])
+        context, weights, _ = _call_forward(student, query, keys, values, mask, False)
+        case = _case(shape, False, mask)
+        _compare_weights(weights, query, keys, values, mask, False, "attention_forward", case)
+        _compare_context(context, weights, query, keys, values, mask, False,
+                         "attention_forward", case)
+    query, keys, values = _inputs(rng, (2, 3, 2, 3))
+    everything = np.ones((2, 3), dtype=bool)
+    context, weights, _ = _call_forward(student, query, keys, values, everything, False)
+    case = _case((2, 3, 2, 3), False, everything)
+    _compare_weights(weights, query, keys, values, everything, False, "attention_forward", case)
+    _compare_context(context, weights, query, keys, values, everything, False,
+                     "attention_forward", case)
+
+
+def _expect_mask_error(student: Student, args: tuple[np.ndarray, ...], mask: np.ndarray,
+                       what: str, hint: str) -> None:
+    """attention_forward(*args, mask=mask) must raise ValueError naming `mask`."""
+    try:
+        result = student.call("attention_forward", *(a.copy() for a in args), mask=mask.copy())
+    except StudentRaised as error:
+        if error.type_name != "ValueError":
+            raise CheckFailed(
+                f"attention_forward: {what} must raise ValueError naming `mask`, but it raised "
+                f"{error.type_name}: {error.message[:200]}"
+            ) from None
+        if "mask" not in error.message:
+            raise CheckFailed(
+                f"attention_forward: {what} raised ValueError, but its message does not name "
+                f"`mask`: {error.message[:200]!r}"
+            ) from None
+        return
+    detail = ""
+    if isinstance(result, (tuple, list)) and len(result) == 3:
+        weights = result[1]
+        if isinstance(weights, np.ndarray) and not np.all(np.isfinite(weights)):
+            detail = " (it returned weights containing nan)"
+    raise CheckFailed(
+        f"attention_forward accepted {what} without raising ValueError{detail}: {hint}"
+    )
+
+
+def check_attention_forward_mask_validation(student: Student, rng: np.random.Generator) -> None:
+    """A mask of the wrong shape or of a non-boolean dtype raises ValueError naming `mask`."""
+    N, T, d, dv = 3, 4, 2, 3
+    args = _inputs(rng, (N, T, d, dv))
+    good = _random_mask(rng, N, T)
+    shape_hint = f"check that mask.shape == (N, T) = {(N, T)}"
+    for bad in (_random_mask(rng, N, T + 1), good.T.copy(), good[:1].copy(), good.ravel()):
+        _expect_mask_error(student, args, bad, f"a mask of shape {bad.shape} (not (N, T) = "
+                                               f"{(N, T)})", shape_hint)
+    for dtype in (np.int64, np.float64):
+        bad = good.astype(dtype)
+        _expect_mask_error(student, args, bad, f"a mask of dtype {bad.dtype}",
+                           "check that mask.dtype is bool: a 0/1 number array is not a mask")
+
+
+def check_attention_forward_fully_masked(student: Student, rng: np.random.Generator) -> None:
+    """A row of the mask with no True raises ValueError naming `mask` (weights undefined)."""
+    hint = ("the softmax over no position is undefined (0/0 = nan): raise ValueError naming "
+            "`mask` when some row of mask has no True")
+    cases = [(3, 4, 2, 3), (1, 1, 2, 2), (2, 3, 3, 2)]
+    for N, T, d, dv in cases:
+        args = _inputs(rng, (N, T, d, dv))
+        mask = _random_mask(rng, N, T)
+        rows = list(range(N)) if N < 3 else [int(rng.integers(N))]
+        mask[rows] = False
+        _expect_mask_error(student, args, mask, f"a mask whose row(s) {rows} are fully masked "
+                                                f"(N={N}, T={T})", hint)
+
+
+# ---------------------------------------------------------------------------------------------
+# attention_backward
+# ---------------------------------------------------------------------------------------------
+
+
+def _backward(student: Student, shape: tuple[int, int, int, int], rng: np.random.Generator,
+              mask: np.ndarray | None, scaled: bool) -> dict[str, Any]:
+    """Run forward (checked first) then backward; return inputs, outputs and references."""
+    query, keys, values = _inputs(rng, shape)
+    dcontext = rng.standard_normal((shape[0], shape[3]))
+    case = _case(shape, scaled, mask)
+    context, weights, cache = _call_forward(student, query, keys, values, mask, scaled)
+    try:
+        _compare_weights(weights, query, keys, values, mask, scaled, "attention_forward", case)
+        _compare_context(context, weights, query, keys, values, mask, scaled,
+                         "attention_forward", case)
+    except CheckFailed as error:
+        raise CheckFailed(
+            f"attention_backward cannot be checked while attention_forward is wrong: {error}"
+        ) from None
+    result = student.call("attention_backward", dcontext.copy(), cache)
+    dquery, dkeys, dvalues = _tuple("attention_backward", result, ("dquery", "dkeys", "dvalues"))
+    N, T, d, dv = shape
+    got = {
+        "dquery": _array("attention_backward", "dquery", dquery, (N, d)),
+        "dkeys": _array("attention_backward", "dkeys", dkeys, (N, T, d)),
+        "dvalues": _array("attention_backward", "dvalues", dvalues, (N, T, dv)),
+    }
+    scale = _scale(d, scaled)
+    parts = reference_backward_parts(query, keys, values, mask, scale, dcontext)
+    expected = dict(zip(("dquery", "dkeys", "dvalues"),
+                        reference_gradients(query, keys, parts, scale, dcontext)))
+    return {"query": query, "keys": keys, "values": values, "dcontext": dcontext,
+            "parts": parts, "scale": scale, "scaled": scaled, "case": case, "got": got,
+            "expected": expected}
+
+
+def _gradient_variants(output: str, run: dict[str, Any]) -> list[tuple[str, Callable]]:
+    """Known-wrong versions of one gradient, each with its likely cause."""
+    query, keys, values = run["query"], run["keys"], run["values"]
+    weights, dweights, jdw = (run["parts"][k] for k in ("weights", "dweights", "jdw"))
+    scale, expected = run["scale"], run["expected"][output]
+    variants: list[tuple[str, Callable]] = []
+    if output == "dquery":
+        variants += [
+            ("dquery mixes the examples of the batch: it contracts dscores with keys summed "
+             "over the batch (e.g. einsum 'nt,mtd->nd'); dquery[n] = sum_t dscores[n, t] "
+             "keys[n, t]", lambda: scale * jdw @ keys.sum(axis=0)),
+            ("dquery skips the softmax Jacobian (it uses dweights where dscores belongs)",
+             lambda: scale * np.einsum("nt,ntd->nd", dweights, keys)),
+        ]
+        if keys.shape == values.shape:
+            variants.append(("dquery uses the values where the keys belong",
+                             lambda: scale * np.einsum("nt,ntd->nd", jdw, values)))
+    elif output == "dkeys":
+        variants += [
+            ("dkeys treats the weights as constants and misses the softmax Jacobian: "
+             "back-propagate dweights through the softmax, dscores = w * (dweights - "
+             "sum_u w_u dweights_u)", lambda: scale * dweights[:, :, None] * query[:, None, :]),
+            ("dkeys keeps only the diagonal of the softmax Jacobian (w * dweights), missing "
+             "the - w sum_u w_u dweights_u term",
+             lambda: scale * (weights * dweights)[:, :, None] * query[:, None, :]),
+            ("dkeys mixes the examples of the batch: dkeys[n, t] = dscores[n, t] query[n]",
+             lambda: scale * jdw[:, :, None] * query.sum(axis=0)),
+        ]
+    else:
+        dcontext = run["dcontext"]
+        variants += [
+            ("dvalues misses the weights: dvalues[n, t] = weights[n, t] dcontext[n]",
+             lambda: np.broadcast_to(dcontext[:, None, :], expected.shape)),
+            ("dvalues mixes the examples of the batch: dvalues[n, t] = weights[n, t] "
+             "dcontext[n]", lambda: weights[:, :, None] * dcontext.sum(axis=0)),
+        ]
+    if output != "dvalues" and run["scaled"]:
+        d = query.shape[1]
+        variants += [
+            ("the 1/sqrt(d) factor of the scores is missing from the backward pass (scaled=True)",
+             lambda: expected / scale),
+            ("the 1/sqrt(d) factor is applied twice in the backward pass",
+             lambda: expected * scale),
+            ("the backward pass divides by d instead of sqrt(d)",
+             lambda: expected / scale / d),
+        ]
+    variants.append((f"{output} has the wrong sign", lambda: -expected))
+    return variants
+
+
+def _compare_gradients(run: dict[str, Any], outputs: tuple[str, ...]) -> None:
+    for output in outputs:
+        got, expected = run["got"][output], run["expected"][output]
+        if _close(got, expected):
+            continue
+        cause = _diagnose(got, _gradient_variants(output, run),
+                          f"compare with the chain rule in {CHAPTER_GRADIENTS} and the softmax "
+                          "Jacobian dw_t/ds_u = w_t (delta_tu - w_u)")
+        raise _off("attention_backward", output, got, expected, run["case"], cause)
+
+
+def _backward_check(outputs: tuple[str, ...], *, scaled: bool, masked: bool
+                    ) -> Callable[[Student, np.random.Generator], None]:
+    def check(student: Student, rng: np.random.Generator) -> None:
+        for shape in _shapes(rng):
+            mask = _random_mask(rng, shape[0], shape[1]) if masked else None
+            _compare_gradients(_backward(student, shape, rng, mask, scaled), outputs)
+
+    return check
+
+
+ALL_GRADIENTS = ("dquery", "dkeys", "dvalues")
+
+check_attention_backward_dquery = _backward_check(("dquery",), scaled=False, masked=False)
+check_attention_backward_dkeys = _backward_check(("dkeys",), scaled=False, masked=False)
+check_attention_backward_dvalues = _backward_check(("dvalues",), scaled=False, masked=False)
+check_attention_backward_scaled = _backward_check(ALL_GRADIENTS, scaled=True, masked=False)
+check_attention_backward_masked = _backward_check(ALL_GRADIENTS, scaled=False, masked=True)
+
+CHECKS: dict[str, Callable[[Student, np.random.Generator], None]] = {
+    "softmax_values": check_softmax_values,
+    "softmax_stability": check_softmax_stability,
+    "softmax_axis": check_softmax_axis,
+    "attention_forward_weights": check_attention_forward_weights,
+    "attention_forward_context": check_attention_forward_context,
+    "attention_forward_scaled": check_attention_forward_scaled,
+    "attention_forward_masked": check_attention_forward_masked,
+    "attention_forward_mask_validation": check_attention_forward_mask_validation,
+    "attention_forward_fully_masked": check_attention_forward_fully_masked,
+    "attention_backward_dquery": check_attention_backward_dquery,
+    "attention_backward_dkeys": check_attention_backward_dkeys,
+    "attention_backward_dvalues": check_attention_backward_dvalues,
+    "attention_backward_scaled": check_attention_backward_scaled,
+    "attention_backward_masked": check_attention_backward_masked,
+}

@@ -1,0 +1,128 @@
+"""The sandbox that re-runs student code for verification, and the safe SymPy reader."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+import sympy as sp
+from conftest import ROOT
+
+from autograder.harness import CheckFailed, StudentRaised
+from autograder.safe_sympy import UnsafeExpression, parse_srepr
+from autograder.sandbox import SandboxBroken, SandboxStudent, namespaces_available
+
+DEFINE = "import numpy as np\ndef step(x, W):\n    return np.tanh(x @ W), object()\n"
+
+
+def test_arrays_come_back_as_arrays_and_other_objects_as_handles():
+    with SandboxStudent([DEFINE, "def first(cache):\n    return cache is not None\n"]) as s:
+        x, W = np.ones((2, 3)), np.eye(3)
+        out, cache = s.call("step", x, W)
+        assert out.dtype == np.float64 and np.allclose(out, np.tanh(x))
+        assert s.call("first", cache) is True
+        assert s.has("step") and not s.has("missing")
+
+
+def test_student_exceptions_and_missing_functions_are_reported():
+    with SandboxStudent([DEFINE]) as s:
+        with pytest.raises(StudentRaised) as raised:
+            s.call("step", np.ones((2, 3)), np.ones((2, 2)))
+        assert raised.value.type_name == "ValueError"
+        with pytest.raises(CheckFailed, match="not defined"):
+            s.call("rnn_step_forward")
+
+
+def test_functions_built_from_trusted_source_run_in_the_sandbox():
+    code = "def apply(f, x):\n    return f(x)\n"
+    with SandboxStudent([code]) as s:
+        f = s.function("lambda W: np.tanh(X @ W)", X=np.eye(2))
+        assert np.allclose(s.call("apply", f, np.ones((2, 2))), np.tanh(np.ones((2, 2))))
+
+
+def test_patching_numpy_in_the_sandbox_does_not_reach_the_grader():
+    cheat = "import numpy as np\nnp.allclose = lambda *a, **k: True\nflag = np.allclose(1, 2)\n"
+    with SandboxStudent([cheat]) as s:
+        assert s.value("flag") is True
+    assert not np.allclose(1, 2)
+
+
+def test_a_failing_cell_does_not_stop_the_others():
+    with SandboxStudent(["1 / 0", DEFINE, "%matplotlib inline\nx = 3\n"]) as s:
+        assert s.cell_errors and "ZeroDivisionError" in s.cell_errors[0]
+        assert s.has("step") and s.value("x") == 3
+
+
+def test_top_level_infinite_loop_times_out():
+    start = time.monotonic()
+    with pytest.raises(SandboxBroken, match="did not finish"):
+        SandboxStudent(["while True:\n    pass\n"], start_timeout=2)
+    assert time.monotonic() - start < 15
+
+
+def test_hanging_call_times_out_and_marks_the_sandbox_broken():
+    with SandboxStudent(["def hang():\n    while True:\n        pass\n"], call_timeout=1) as s:
+        with pytest.raises(SandboxBroken):
+            s.call("hang")
+        assert s.broken
+
+
+def test_process_exit_is_reported():
+    with pytest.raises(SandboxBroken, match="stopped"):
+        SandboxStudent(["import os\nos._exit(3)\n"])
+
+
+def test_memory_hog_meets_the_cap():
+    hog = "import numpy as np\nx = np.ones((1024, 1024, 1024, 4))\n"
+    with SandboxStudent([DEFINE, hog], memory_bytes=1024**3) as s:
+        assert any("MemoryError" in e for e in s.cell_errors)
+        assert s.has("step")
+
+
+def test_sympy_answers_are_rebuilt_without_evaluation():
+    code = "import sympy as sp\nw = sp.Symbol('w', real=True)\nanswer = 1 - sp.tanh(w)**2\n"
+    with SandboxStudent([code]) as s:
+        w = sp.Symbol("w", real=True)
+        assert sp.simplify(s.sympy_value("answer") - sp.sech(w) ** 2) == 0
+        with pytest.raises(CheckFailed, match="SymPy expression"):
+            s.sympy_value("sp")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os').system('true')",
+        "Symbol.__class__",
+        "(lambda: 1)()",
+        "Add(*[1])",
+        "Symbol('x', **{'real': True})",
+        "open('/etc/passwd')",
+    ],
+)
+def test_safe_sympy_rejects_anything_but_an_expression_tree(text):
+    with pytest.raises(UnsafeExpression):
+        parse_srepr(text)
+
+
+def test_safe_sympy_reads_what_srepr_writes():
+    x = sp.Symbol("x", real=True)
+    for expression in [sp.tanh(x) ** 2 / 2 - 1, sp.exp(-x) * sp.pi, sp.Heaviside(x) * x]:
+        assert parse_srepr(sp.srepr(expression)) == expression
+
+
+def test_course_folders_are_hidden_from_student_code():
+    """Needs user namespaces (util-linux `unshare`); required in CI, skipped elsewhere."""
+    if not namespaces_available():
+        if os.environ.get("CI"):
+            pytest.fail("CI must be able to hide the course folders (unshare --user --mount)")
+        pytest.skip("this machine does not allow unprivileged user namespaces")
+    probe = (
+        "import os\n"
+        f"seen = os.listdir({str(ROOT / 'solutions')!r})\n"
+        f"own = os.listdir({str(ROOT / 'autograder')!r})\n"
+    )
+    with SandboxStudent([probe]) as s:
+        assert s.isolated
+        assert s.value("seen") == [] and s.value("own") == []
