@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--cell-timeout", type=int, default=30, help="seconds per cell (default 30)")
 
     examples = commands.add_parser("examples", help="write the example submissions")
+    examples.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
     examples.add_argument(
         "--out",
         type=Path,
@@ -74,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--workers must be at least 1")
         if args.cell_timeout < 1:
             parser.error("--cell-timeout must be at least 1 second")
+        if not args.submitted.is_dir():
+            parser.error(
+                f"SUBMITTED must be a folder of <student>/<assignment>/ folders: {args.submitted}"
+            )
         results = run_grade(
             args.submitted,
             args.out,

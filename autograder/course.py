@@ -46,11 +46,9 @@ def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def write_config(
-    root: Path, db_url: str, *, cell_timeout: int = 30, kernel: str = "python3"
-) -> None:
-    """Write ``nbgrader_config.py`` for a course rooted at ``root``."""
-    settings = {
+def settings(root: Path, db_url: str, *, cell_timeout: int = 30, kernel: str = "python3") -> dict:
+    """nbgrader's settings for a course rooted at ``root`` ("Class.trait" -> value)."""
+    return {
         "CourseDirectory.root": str(root),
         "CourseDirectory.course_id": COURSE_ID,
         "CourseDirectory.db_url": db_url,
@@ -60,10 +58,30 @@ def write_config(
         "LimitOutput.max_traceback": 60,
         "ClearSolutions.code_stub": {"python": "# YOUR CODE HERE\nraise NotImplementedError()"},
     }
+
+
+def write_config(root: Path, db_url: str, **options) -> None:
+    """Write ``nbgrader_config.py`` for a course rooted at ``root`` (see :func:`settings`)."""
     lines = ["c = get_config()  # noqa: F821"]
-    lines += [f"c.{key} = {value!r}" for key, value in settings.items()]
+    lines += [f"c.{key} = {value!r}" for key, value in settings(root, db_url, **options).items()]
     root.mkdir(parents=True, exist_ok=True)
     (root / "nbgrader_config.py").write_text("\n".join(lines) + "\n")
+
+
+def nbgrader_api(root: Path, db_url: str, **options):
+    """nbgrader's Python API for the course at ``root``, in this process.
+
+    Starting nbgrader's command line costs seconds of imports; the grading workers call the
+    API instead. The process environment must come from :func:`environment` (for PATH).
+    """
+    from nbgrader.apps.api import NbGraderAPI
+    from traitlets.config import Config
+
+    config = Config()
+    for key, value in settings(root, db_url, **options).items():
+        owner, trait = key.split(".")
+        setattr(config[owner], trait, value)
+    return NbGraderAPI(config=config)
 
 
 def copy_sources(root: Path, assignments: list[str]) -> None:

@@ -20,21 +20,26 @@ import html
 import json
 import os
 import shutil
-import subprocess
+import sys
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
 import numpy as np
+from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.exc import SAWarning
 from tqdm import tqdm
 
 from autograder.course import (
     GRADER_KERNEL,
+    REPO,
     SOLUTIONS,
     NbgraderFailed,
     copy_sources,
     environment,
+    nbgrader_api,
     run_nbgrader,
     write_config,
 )
@@ -50,8 +55,8 @@ from autograder.kernel import install_kernelspec
 from autograder.sandbox import SandboxBroken, SandboxStudent
 
 KERNEL_MEMORY = 3 * 1024**3
+warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own session noise
 SANDBOX_MEMORY = 2 * 1024**3
-SUBMISSION_TIMEOUT = 900
 
 
 @dataclass
@@ -91,13 +96,22 @@ def graded_cells(assignment: str) -> dict[str, float]:
     }
 
 
-def prepare_course(root: Path, assignments: list[str], db_url: str, cell_timeout: int) -> None:
-    """A course at ``root`` whose gradebook knows every assignment (generate_assignment)."""
+def prepare_course(
+    root: Path, assignments: list[str], db_url: str, cell_timeout: int, protect: list[Path]
+) -> None:
+    """A course at ``root`` whose gradebook knows every assignment (generate_assignment).
+
+    Its grading kernel sees the folders in ``protect`` read-only (see autograder.kernel).
+    """
     write_config(root, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
-    install_kernelspec(root / "jupyter", KERNEL_MEMORY)
+    install_kernelspec(root / "jupyter", KERNEL_MEMORY, protect)
     copy_sources(root, assignments)
+    os.environ.update(_env(root))  # nbgrader runs `alembic` from PATH
+    api = nbgrader_api(root, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
     for name in assignments:
-        run_nbgrader(root, "generate_assignment", name, "--force", env=_env(root))
+        response = api.generate_assignment(name, force=True, create=True)
+        if not response["success"]:
+            raise NbgraderFailed(f"generate_assignment {name}:\n{response.get('log', '')[-4000:]}")
 
 
 def _env(root: Path) -> dict[str, str]:
@@ -127,6 +141,7 @@ def grade_one(
         result.cells = list(zero.values())
         return result
     source = json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
+    checks = load_checks(assignment)  # before the student's code runs anywhere
     result.statuses += compare_with_source(notebook, source)
 
     course = template.parent / "jobs" / f"{student}__{assignment}"
@@ -142,13 +157,13 @@ def grade_one(
     target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
     target.parent.mkdir(parents=True)
     target.write_text(json.dumps(notebook))
-    nbgrader_points = _autograde(course, student, assignment, result)
+    nbgrader_points = _autograde(course, student, assignment, result, cell_timeout)
     autograded = course / "autograded" / student / assignment / f"{assignment}.ipynb"
     if autograded.is_file():
         result.statuses += execution_statuses(autograded)
         result.autograded = str(autograded)
 
-    verdicts = verify(student_code_cells(notebook, source), assignment, hide, cell_timeout)
+    verdicts = verify(student_code_cells(notebook, source), checks, hide, cell_timeout)
     for grade_id, max_points in points.items():
         passed, message = verdicts[grade_id]
         got = nbgrader_points.get(grade_id, 0.0)
@@ -161,27 +176,17 @@ def grade_one(
     return result
 
 
-def _autograde(course: Path, student: str, assignment: str, result: Result) -> dict[str, float]:
-    """Run nbgrader's autograde; return grade_id -> points it awarded."""
-    try:
-        run_nbgrader(
-            course,
-            "autograde",
-            assignment,
-            "--student",
-            student,
-            "--force",
-            timeout=SUBMISSION_TIMEOUT,
-            env=_env(course),
-        )
-    except subprocess.TimeoutExpired:
-        result.statuses.append("grading_timeout")
-        return {}
-    except NbgraderFailed:
+def _autograde(
+    course: Path, student: str, assignment: str, result: Result, cell_timeout: int
+) -> dict[str, float]:
+    """Run nbgrader's autograde (in this worker); return grade_id -> points it awarded."""
+    os.environ.update(_env(course))  # PATH for alembic, the kernelspec, the harness import
+    db_url = f"sqlite:///{course / 'gradebook.db'}"
+    api = nbgrader_api(course, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
+    response = api.autograde(assignment, student, force=True, create=True)
+    if not response["success"]:
         result.statuses.append("autograde_failed")
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+    with Gradebook(db_url) as gradebook:
         try:
             submission = gradebook.find_submission_notebook(assignment, assignment, student)
         except MissingEntry:
@@ -190,14 +195,13 @@ def _autograde(course: Path, student: str, assignment: str, result: Result) -> d
 
 
 def verify(
-    cells: list[str], assignment: str, hide: list[Path], cell_timeout: int = 30
+    cells: list[str], checks: dict, hide: list[Path], cell_timeout: int = 30
 ) -> dict[str, tuple[bool, str]]:
     """Run every check of the assignment against the code in a sandbox, on fresh inputs.
 
     A check that kills or hangs the sandbox fails, and the next check gets a new sandbox; if
     the code cannot even be loaded (a top-level infinite loop, say), every check fails.
     """
-    checks = load_checks(assignment)
     verdicts: dict[str, tuple[bool, str]] = {}
     rng = np.random.default_rng()  # fresh entropy: answers cannot be known in advance
     student: SandboxStudent | None = None
@@ -261,13 +265,12 @@ def grade(
     for folder in (course, work):
         if folder.exists():
             shutil.rmtree(folder)
-    prepare_course(course, assignments, db_url, cell_timeout)
-    prepare_course(
-        work / "template",
-        assignments,
-        f"sqlite:///{work / 'template' / 'gradebook.db'}",
-        cell_timeout,
-    )
+    protect = [REPO, Path(sys.prefix), Path(sys.base_prefix), out, submitted]
+    prepare_course(course, assignments, db_url, cell_timeout, protect)
+    template_db = f"sqlite:///{work / 'template' / 'gradebook.db'}"
+    prepare_course(work / "template", assignments, template_db, cell_timeout, protect)
+    for name in assignments:
+        load_checks(name)  # read (and cache) the checks before any student code runs
 
     jobs = [
         (work / "template", submitted, s, a, [out, submitted], cell_timeout)
@@ -295,8 +298,6 @@ def grade(
 
 def record(course: Path, db_url: str, results: list[Result]) -> None:
     """Store final scores in the course gradebook and the autograded notebooks in the course."""
-    from nbgrader.api import Gradebook
-
     with Gradebook(db_url) as gradebook:
         for result in results:
             if "not_submitted" in result.statuses:

@@ -18,6 +18,7 @@ The same check runs twice:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 from collections.abc import Callable
@@ -108,8 +109,12 @@ class InProcessStudent:
         return value
 
 
+@functools.cache
 def load_checks(assignment: str) -> dict[str, Check]:
-    """The ``CHECKS`` table of ``solutions/<assignment>/checks.py``: grade_id -> check."""
+    """The ``CHECKS`` table of ``solutions/<assignment>/checks.py``: grade_id -> check.
+
+    Cached: the grader reads each checks module once, before any student code runs.
+    """
     path = SOLUTIONS / assignment / "checks.py"
     if not path.is_file():
         raise ValueError(f"assignment {assignment!r} has no checks module at {path}")

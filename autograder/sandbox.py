@@ -49,23 +49,29 @@ def namespaces_available() -> bool:
         return False
 
 
-def _isolated(command: list[str], hidden: list[Path]) -> list[str]:
-    mounts = " && ".join(f'mount -t tmpfs -o size=1m tmpfs "${i + 1}"' for i in range(len(hidden)))
-    script = f'{mounts + " && " if mounts else ""}shift {len(hidden)} && exec "$@"'
-    return [
-        "unshare",
-        "--user",
-        "--map-root-user",
-        "--mount",
-        "--net",
-        "--",
-        "sh",
-        "-c",
-        script,
-        "sh",
-        *map(str, hidden),
-        *command,
-    ]
+def in_namespace(
+    command: list[str],
+    *,
+    hidden: list[Path] = (),
+    read_only: list[Path] = (),
+    network: bool = False,
+) -> list[str]:
+    """``command`` wrapped to run in new user and mount namespaces.
+
+    Folders in ``hidden`` are covered by empty tmpfs mounts, folders in ``read_only`` are
+    re-mounted read-only, and without ``network`` the process gets its own, empty network.
+    """
+    steps, folders = [], []
+    for folder in hidden:
+        folders.append(str(folder))
+        steps.append(f'mount -t tmpfs -o size=1m tmpfs "${len(folders)}"')
+    for folder in read_only:
+        folders.append(str(folder))
+        n = len(folders)
+        steps.append(f'mount --bind "${n}" "${n}" && mount -o remount,bind,ro "${n}"')
+    script = " && ".join([*steps, f"shift {len(folders)}", 'exec "$@"'])
+    flags = ["--user", "--map-root-user", "--mount"] + ([] if network else ["--net"])
+    return ["unshare", *flags, "--", "sh", "-c", script, "sh", *folders, *command]
 
 
 class SandboxStudent:
@@ -99,7 +105,7 @@ class SandboxStudent:
         command = [sys.executable, "-I", str(self._dir / "sandbox_child.py"), json.dumps(settings)]
         if self.isolated:
             folders = [REPO / name for name in PRIVATE_FOLDERS] + [Path(p) for p in hide]
-            command = _isolated(command, [p.resolve() for p in folders if p.is_dir()])
+            command = in_namespace(command, hidden=[p.resolve() for p in folders if p.is_dir()])
         environment = {
             "PATH": "/usr/bin:/bin",
             "HOME": str(self._dir),
