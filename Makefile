@@ -9,7 +9,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: book test lint clean
+.PHONY: book test lint grade clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10 or newer is needed, found " + sys.version.split()[0]'
@@ -17,17 +17,24 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -e .
 	touch $(STAMP)
 
-## book: build the HTML book into _build/html (notebooks executed, results cached).
+## book: build the HTML book into _build/html (notebooks executed, results cached). The
+## Exercises part is the student version of each assignment, released from solutions/.
 book: $(STAMP)
+	$(BIN)/python -m autograder release --no-validate --out _build/release --pages exercises
 	$(BIN)/jupyter-book build --warningiserror --nitpick --keep-going .
 
 ## test: lint, then the whole test suite (helpers, chapters, book build, browser check).
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
+## grade: build the example submissions and grade them (a demonstration of the pipeline).
+grade: $(STAMP)
+	$(BIN)/python -m autograder examples --out _build/examples
+	$(BIN)/python -m autograder grade _build/examples --out _build/graded
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf _build
+	rm -rf _build exercises

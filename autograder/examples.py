@@ -95,13 +95,14 @@ def _first_test_cell(notebook: Notebook) -> int:
 
 
 READ_SOLUTION = f"""\
-# Cheat: read the instructor's notebook from the course folder and run its code.
+# Cheat: read the instructor's code for this cell from the course folder and run it.
 import json, pathlib, re
 _path = pathlib.Path({str(SOLUTIONS)!r}) / "{{a}}" / "{{a}}.ipynb"
 for _cell in json.loads(_path.read_text())["cells"]:
-    if _cell["cell_type"] == "code" and _cell["metadata"].get("nbgrader", {{}}).get("solution"):
+    if _cell["metadata"].get("nbgrader", {{}}).get("grade_id") == "{{grade_id}}":
         exec(re.sub(r"### (BEGIN|END) SOLUTION", "", "".join(_cell["source"])))
 """
+
 
 CHEATS: dict[str, str] = {
     # Patch NumPy's comparison helpers so that every comparison in the tests passes.
@@ -112,13 +113,15 @@ CHEATS: dict[str, str] = {
         "np.testing.assert_allclose = lambda *args, **kwargs: None\n"
         "np.array_equal = lambda *args, **kwargs: True\n"
     ),
-    # Replace the grading harness's entry point, which the hidden tests call.
+    # Replace the grading harness's entry point, which the hidden tests call, and the
+    # notebook's own stub detector.
     "cheat-patch-harness": (
         "import sys, types\n"
         "_fake = types.ModuleType('autograder.harness')\n"
         "_fake.run_check = lambda *args, **kwargs: print('passed')\n"
         "sys.modules['autograder'] = types.ModuleType('autograder')\n"
         "sys.modules['autograder.harness'] = _fake\n"
+        "assert_answered = lambda *answers: None\n"
     ),
     # Make every later cell run as `pass`, so the hidden tests never execute.
     "cheat-ipython-transformer": (
@@ -136,8 +139,6 @@ CHEATS: dict[str, str] = {
         "    try:\n        _orig(*args, **kwargs)\n    except Exception:\n        print('passed')\n"
         "_h.run_check = _quiet\n"
     ),
-    # Read the instructor solution from disk (only when it can; i.e. detect the grader).
-    "cheat-read-solution": READ_SOLUTION,
 }
 
 
@@ -215,4 +216,10 @@ def write_examples(out: Path, assignments: list[str]) -> list[Path]:
                 for name, cheat in CHEATS.items():
                     cheat = cheat.replace("{a}", assignment)
                     put(name, assignment, as_json(_insert_code(student, cheat, after=2)))
+                # Every answer cell reads the instructor's code for itself from the disk.
+                reading = {
+                    gid: READ_SOLUTION.replace("{a}", assignment).replace("{grade_id}", gid)
+                    for gid in code
+                }
+                put("cheat-read-solution", assignment, as_json(fill(student, reading)))
     return written

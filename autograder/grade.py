@@ -156,7 +156,7 @@ def grade_one(
     )
     target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
     target.parent.mkdir(parents=True)
-    target.write_text(json.dumps(notebook))
+    target.write_text(json.dumps(drop_duplicate_cells(notebook)))
     nbgrader_points = _autograde(course, student, assignment, result, cell_timeout)
     autograded = course / "autograded" / student / assignment / f"{assignment}.ipynb"
     if autograded.is_file():
@@ -176,6 +176,20 @@ def grade_one(
     return result
 
 
+def drop_duplicate_cells(notebook: dict) -> dict:
+    """The notebook with only the first cell of each nbgrader grade_id (nbgrader refuses copies)."""
+    seen: set[str] = set()
+    cells = []
+    for cell in notebook["cells"]:
+        nbgrader = cell.get("metadata", {}).get("nbgrader")
+        grade_id = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+        if grade_id is not None and grade_id in seen:
+            continue
+        seen.add(grade_id)
+        cells.append(cell)
+    return {**notebook, "cells": cells}
+
+
 def _autograde(
     course: Path, student: str, assignment: str, result: Result, cell_timeout: int
 ) -> dict[str, float]:
@@ -185,7 +199,9 @@ def _autograde(
     api = nbgrader_api(course, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
     response = api.autograde(assignment, student, force=True, create=True)
     if not response["success"]:
-        result.statuses.append("autograde_failed")
+        report = f"{response.get('error') or ''}{response.get('log') or ''}"
+        died = "DeadKernelError" in report or "Kernel died" in report
+        result.statuses.append("kernel_died" if died else "autograde_failed")
     with Gradebook(db_url) as gradebook:
         try:
             submission = gradebook.find_submission_notebook(assignment, assignment, student)
@@ -215,7 +231,7 @@ def verify(
                         cells,
                         hide=hide,
                         memory_bytes=SANDBOX_MEMORY,
-                        start_timeout=2 * cell_timeout,
+                        cell_seconds=cell_timeout,
                         call_timeout=cell_timeout,
                     )
                 except SandboxBroken as error:

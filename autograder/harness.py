@@ -60,6 +60,13 @@ class Student(Protocol):
         passed to a later call.
         """
 
+    def call_seeing_inputs(self, name: str, *args: Any) -> tuple[Any, list[Any]]:
+        """Like ``call``, and also return the positional arguments as they are after the call.
+
+        Use it to check that a function leaves its inputs alone: the arguments come back
+        as the function left them, whether it ran here or in another process.
+        """
+
     def function(self, source: str, **arrays: np.ndarray) -> Any:
         """A callable living beside the student's code, built from a ``lambda`` source.
 
@@ -91,6 +98,9 @@ class InProcessStudent:
             return self._namespace[name](*args, **kwargs)
         except Exception as error:  # noqa: BLE001 - the student's code may raise anything
             raise StudentRaised(type(error).__name__, str(error)) from error
+
+    def call_seeing_inputs(self, name: str, *args: Any) -> tuple[Any, list[Any]]:
+        return self.call(name, *args), list(args)
 
     def function(self, source: str, **arrays: np.ndarray) -> Any:
         return eval(source, {"np": np, **arrays})  # noqa: S307 - trusted source, from a check

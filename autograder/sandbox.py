@@ -84,7 +84,7 @@ class SandboxStudent:
         hide: list[Path] = (),
         memory_bytes: int = 2 * 1024**3,
         cpu_seconds: int = 120,
-        start_timeout: float = 60.0,
+        cell_seconds: float = 30.0,
         call_timeout: float = 20.0,
     ) -> None:
         self.call_timeout = call_timeout
@@ -98,6 +98,7 @@ class SandboxStudent:
             "cells": cells,
             "memory_bytes": memory_bytes,
             "cpu_seconds": cpu_seconds,
+            "cell_seconds": cell_seconds,
             "file_bytes": 16 * 1024**2,
             "request_fd": request_read,
             "reply_fd": reply_write,
@@ -127,6 +128,7 @@ class SandboxStudent:
         os.close(request_read)
         os.close(reply_write)
         self._broken: str | None = None
+        start_timeout = cell_seconds * (len(cells) + 1) + 10  # a cell over time is interrupted
         ready = self._receive(start_timeout, "running your code cells")
         self.cell_errors: list[str] = list(ready.get("cell_errors", []))
 
@@ -196,13 +198,14 @@ class SandboxStudent:
     def has(self, name: str) -> bool:
         return self._request({"op": "has", "name": name}, f"looking up {name}").get("ok") is True
 
-    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+    def call(self, name: str, *args: Any, _return_args: bool = False, **kwargs: Any) -> Any:
         reply = self._request(
             {
                 "op": "call",
                 "name": name,
                 "args": wire.encode(list(args)),
                 "kwargs": wire.encode(kwargs),
+                "return_args": _return_args,
             },
             f"running {name}",
         )
@@ -214,6 +217,10 @@ class SandboxStudent:
         if "ok" not in reply:
             raise CheckFailed(f"{name}: {reply.get('error', 'no result')}")
         return self._decode(reply["ok"])
+
+    def call_seeing_inputs(self, name: str, *args: Any) -> tuple[Any, list[Any]]:
+        result = self.call(name, *args, _return_args=True)
+        return result["result"], result["args"]
 
     def function(self, source: str, **arrays: Any) -> wire.FunctionSource:
         return wire.FunctionSource(source, arrays)

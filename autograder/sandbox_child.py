@@ -13,6 +13,7 @@ import io
 import json
 import os
 import resource
+import signal
 import sys
 
 
@@ -20,6 +21,14 @@ def limit_resources(memory_bytes: int, cpu_seconds: int, file_bytes: int) -> Non
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+
+
+class CellTimeout(Exception):
+    """A cell ran past its time limit."""
+
+
+def _cell_timed_out(signum: int, frame: object) -> None:
+    raise CellTimeout("the cell ran past its time limit")
 
 
 def strip_magics(source: str) -> str:
@@ -55,13 +64,15 @@ def main() -> None:
 
     namespace: dict[str, object] = {"__name__": "__main__"}
     cell_errors = []
+    signal.signal(signal.SIGALRM, _cell_timed_out)
     for number, source in enumerate(settings["cells"]):
+        signal.setitimer(signal.ITIMER_REAL, settings["cell_seconds"])  # as nbgrader's timeout
         try:
             exec(compile(strip_magics(source), f"<cell {number}>", "exec"), namespace)  # noqa: S102
         except BaseException as error:  # noqa: BLE001 - a failing cell must not stop the others
             cell_errors.append(f"cell {number}: {type(error).__name__}: {error}"[:300])
-            if isinstance(error, (KeyboardInterrupt, SystemExit, MemoryError)):
-                break
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         sys.stdout = sys.stderr = io.StringIO()
     wire.send(replies, {"ready": True, "cell_errors": cell_errors})
 
@@ -99,6 +110,8 @@ def main() -> None:
                     except Exception as error:  # noqa: BLE001
                         reply = {"raised": [type(error).__name__, str(error)[:500]]}
                     else:
+                        if request.get("return_args"):
+                            result = {"result": result, "args": args}
                         reply = {"ok": wire.encode(result, keep)}
             else:
                 reply = {"error": f"unknown request {op!r}"}

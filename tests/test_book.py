@@ -34,8 +34,8 @@ def test_mathjax_is_served_from_the_build(built_book):
 
 def test_each_notebook_page_offers_its_notebook_for_download(built_book):
     for name in toc_files():
-        source = (ROOT / f"{name}.md").read_text()
-        if "kernelspec:" not in source:
+        source = ROOT / f"{name}.md"
+        if not source.is_file() or "kernelspec:" not in source.read_text():
             continue
         page = (built_book / f"{name}.html").read_text()
         stem = name.split("/")[-1]
@@ -46,3 +46,11 @@ def test_each_notebook_page_offers_its_notebook_for_download(built_book):
 def test_instructor_material_is_not_published(built_book):
     for folder in ("solutions", "autograder", "tests"):
         assert not (built_book / folder).exists(), f"{folder}/ ended up in the book"
+
+
+def test_exercise_pages_show_the_student_versions(built_book):
+    for name in ("cells", "bptt", "attention"):
+        page = (built_book / "exercises" / f"{name}.html").read_text()
+        assert "NotImplementedError" in page and "BEGIN SOLUTION" not in page
+        assert "run_check" not in page, f"exercises/{name} shows hidden tests"
+        assert any((built_book / "_downloads").rglob(f"{name}.ipynb")), name

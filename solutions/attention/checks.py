@@ -52,7 +52,7 @@ def reference_attention(
     for n in range(N):
         allowed = [t for t in range(T) if mask is None or mask[n, t]]
         scores = np.array([scale * math.fsum(query[n] * keys[n, t]) for t in allowed])
-        for w, t in zip(reference_softmax(scores), allowed):
+        for w, t in zip(reference_softmax(scores), allowed, strict=True):
             weights[n, t] = w
             context[n] += w * values[n, t]
     return context, weights
@@ -85,7 +85,10 @@ def reference_backward_parts(
 
 
 def reference_gradients(
-    query: np.ndarray, keys: np.ndarray, parts: dict[str, np.ndarray], scale: float,
+    query: np.ndarray,
+    keys: np.ndarray,
+    parts: dict[str, np.ndarray],
+    scale: float,
     dcontext: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dquery, dkeys, dvalues) from the parts, with explicit loops."""
@@ -108,14 +111,17 @@ def reference_gradients(
 
 
 def _close(got: np.ndarray, expected: np.ndarray) -> bool:
+    """Equal within tolerance (nan matches nan: the references are finite, wrong variants may
+    not be)."""
     with np.errstate(all="ignore"):
         return got.shape == expected.shape and bool(
-            np.allclose(got, expected, rtol=RTOL, atol=ATOL)
+            np.allclose(got, expected, rtol=RTOL, atol=ATOL, equal_nan=True)
         )
 
 
-def _off(function: str, output: str, got: np.ndarray, expected: np.ndarray, case: str,
-         cause: str) -> CheckFailed:
+def _off(
+    function: str, output: str, got: np.ndarray, expected: np.ndarray, case: str, cause: str
+) -> CheckFailed:
     """The standard mismatch message."""
     if not np.all(np.isfinite(got)):
         size = "contains nan or inf"
@@ -127,12 +133,16 @@ def _off(function: str, output: str, got: np.ndarray, expected: np.ndarray, case
     return CheckFailed(f"{function}: {output} is off ({size}; {case}): {cause}")
 
 
-def _diagnose(got: np.ndarray, variants: list[tuple[str, Callable[[], np.ndarray]]],
-              default: str) -> str:
+def _diagnose(
+    got: np.ndarray, variants: list[tuple[str, Callable[[], np.ndarray]]], default: str
+) -> str:
     """The cause of the first known-wrong variant that ``got`` matches, else ``default``."""
     for cause, build in variants:
-        with np.errstate(all="ignore"):
-            wrong = build()
+        try:
+            with np.errstate(all="ignore"):
+                wrong = np.asarray(build())
+        except (ValueError, ArithmeticError):  # a variant undefined on these inputs
+            continue
         if _close(got, wrong):
             return cause
     return default
@@ -175,15 +185,22 @@ def _random_mask(rng: np.random.Generator, N: int, T: int) -> np.ndarray:
 
 def _shapes(rng: np.random.Generator) -> list[tuple[int, int, int, int]]:
     """(N, T, d, dv): N = 1, T = 1, d = dv, and a random general case; d >= 2 always."""
-    general = (int(rng.integers(2, 5)), int(rng.integers(3, 7)), int(rng.integers(2, 6)),
-               int(rng.integers(2, 6)))
+    general = (
+        int(rng.integers(2, 5)),
+        int(rng.integers(3, 7)),
+        int(rng.integers(2, 6)),
+        int(rng.integers(2, 6)),
+    )
     return [(1, 4, 3, 2), (3, 1, 2, 4), (2, 5, 4, 4), general]
 
 
 def _inputs(rng: np.random.Generator, shape: tuple[int, int, int, int]) -> tuple[np.ndarray, ...]:
     N, T, d, dv = shape
-    return (rng.standard_normal((N, d)), rng.standard_normal((N, T, d)),
-            rng.standard_normal((N, T, dv)))
+    return (
+        rng.standard_normal((N, d)),
+        rng.standard_normal((N, T, d)),
+        rng.standard_normal((N, T, dv)),
+    )
 
 
 def _case(shape: tuple[int, int, int, int], scaled: bool, mask: np.ndarray | None) -> str:
@@ -209,22 +226,35 @@ def _call_softmax(student: Student, z: np.ndarray, **kwargs: Any) -> np.ndarray:
 
 def check_softmax_values(student: Student, rng: np.random.Generator) -> None:
     """Ordinary inputs, default axis: 1-D (length 1 and 5) and 2-D (1 and 3 rows)."""
-    inputs = [rng.standard_normal(1), 2 * rng.standard_normal(5),
-              2 * rng.standard_normal((1, 4)), 3 * rng.standard_normal((3, 5))]
+    inputs = [
+        rng.standard_normal(1),
+        2 * rng.standard_normal(5),
+        2 * rng.standard_normal((1, 4)),
+        3 * rng.standard_normal((3, 5)),
+    ]
     for z in inputs:
         got = _call_softmax(student, z)
         expected = reference_softmax(z)
         if _close(got, expected):
             continue
         variants = [
-            ("exp(z) is not divided by its sum: the entries must add up to 1",
-             lambda z=z: np.exp(z)),
-            ("normalised over the whole array instead of along the last axis: sum along "
-             "`axis` with keepdims=True", lambda z=z: np.exp(z) / np.exp(z).sum()),
-            ("normalised along the first axis instead of the last (the default axis=-1)",
-             lambda z=z: reference_softmax(z, axis=0)),
-            ("the exponential is missing: z / sum(z) is not the softmax",
-             lambda z=z: z / z.sum(axis=-1, keepdims=True)),
+            (
+                "exp(z) is not divided by its sum: the entries must add up to 1",
+                lambda z=z: np.exp(z),
+            ),
+            (
+                "normalised over the whole array instead of along the last axis: sum along "
+                "`axis` with keepdims=True",
+                lambda z=z: np.exp(z) / np.exp(z).sum(),
+            ),
+            (
+                "normalised along the first axis instead of the last (the default axis=-1)",
+                lambda z=z: reference_softmax(z, axis=0),
+            ),
+            (
+                "the exponential is missing: z / sum(z) is not the softmax",
+                lambda z=z: z / z.sum(axis=-1, keepdims=True),
+            ),
             ("sign error: this is the softmax of -z", lambda z=z: reference_softmax(-z)),
         ]
         cause = _diagnose(got, variants, f"compare with the softmax in {CHAPTER_PRODUCTS}")
@@ -234,8 +264,12 @@ def check_softmax_values(student: Student, rng: np.random.Generator) -> None:
 def check_softmax_stability(student: Student, rng: np.random.Generator) -> None:
     """Scores of size 1e4: exp overflows or underflows unless the max is subtracted first."""
     offsets = np.array([[1e4], [-1e4], [5e3]])
-    inputs = [np.array([1e4, 1e4 - 1]), np.array([-1e4, -1e4 + 2]),
-              np.array([1e4, 0.0, -1e4]), rng.standard_normal((3, 4)) + offsets]
+    inputs = [
+        np.array([1e4, 1e4 - 1]),
+        np.array([-1e4, -1e4 + 2]),
+        np.array([1e4, 0.0, -1e4]),
+        rng.standard_normal((3, 4)) + offsets,
+    ]
     for z in inputs:
         got = _call_softmax(student, z)
         expected = reference_softmax(z)
@@ -251,8 +285,14 @@ def check_softmax_stability(student: Student, rng: np.random.Generator) -> None:
         else:
             cause = _diagnose(
                 got,
-                [("the max was subtracted over the whole array instead of along `axis`",
-                  lambda z=z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(-1, keepdims=True))],
+                [
+                    (
+                        "the max was subtracted over the whole array instead of along `axis`",
+                        lambda z=z: (
+                            np.exp(z - z.max()) / np.exp(z - z.max()).sum(-1, keepdims=True)
+                        ),
+                    )
+                ],
                 f"subtract the max along `axis` before exp, as in {CHAPTER_PRODUCTS}",
             )
         raise _off("softmax", "the result", got, expected, f"z = {shown}", cause)
@@ -262,25 +302,35 @@ def check_softmax_axis(student: Student, rng: np.random.Generator) -> None:
     """softmax(z, axis=k) for every axis of a 3-D array, axis=0 of a 2-D and a 1-D array."""
     cube = rng.standard_normal((2, 3, 4)) * 2
     calls = [(cube, axis) for axis in (0, 1, 2, -1, -2, -3)]
-    calls += [(rng.standard_normal((3, 5)) * 2, 0), (rng.standard_normal((4, 1)), 0),
-              (rng.standard_normal(6), 0)]
+    calls += [
+        (rng.standard_normal((3, 5)) * 2, 0),
+        (rng.standard_normal((4, 1)), 0),
+        (rng.standard_normal(6), 0),
+    ]
     for z, axis in calls:
         got = _call_softmax(student, z, axis=axis)
         expected = reference_softmax(z, axis=axis)
         if _close(got, expected):
             continue
         variants = [
-            ("normalised along the last axis whatever `axis` is: pass axis=axis (with "
-             "keepdims=True) to both the max and the sum",
-             lambda z=z: reference_softmax(z, axis=-1)),
-            ("normalised along the first axis whatever `axis` is: pass axis=axis to the sum",
-             lambda z=z: reference_softmax(z, axis=0)),
-            ("normalised over the whole array (axis=None) instead of along `axis`",
-             lambda z=z: np.exp(z - z.max()) / np.exp(z - z.max()).sum()),
+            (
+                "normalised along the last axis whatever `axis` is: pass axis=axis (with "
+                "keepdims=True) to both the max and the sum",
+                lambda z=z: reference_softmax(z, axis=-1),
+            ),
+            (
+                "normalised along the first axis whatever `axis` is: pass axis=axis to the sum",
+                lambda z=z: reference_softmax(z, axis=0),
+            ),
+            (
+                "normalised over the whole array (axis=None) instead of along `axis`",
+                lambda z=z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(),
+            ),
         ]
         cause = _diagnose(got, variants, "the entries must sum to 1 along `axis` only")
-        raise _off(f"softmax(z, axis={axis})", "the result", got, expected,
-                   f"z of shape {z.shape}", cause)
+        raise _off(
+            f"softmax(z, axis={axis})", "the result", got, expected, f"z of shape {z.shape}", cause
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,16 +338,21 @@ def check_softmax_axis(student: Student, rng: np.random.Generator) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _call_forward(student: Student, query: np.ndarray, keys: np.ndarray, values: np.ndarray,
-                  mask: np.ndarray | None, scaled: bool) -> tuple[np.ndarray, np.ndarray, Any]:
+def _call_forward(
+    student: Student,
+    query: np.ndarray,
+    keys: np.ndarray,
+    values: np.ndarray,
+    mask: np.ndarray | None,
+    scaled: bool,
+) -> tuple[np.ndarray, np.ndarray, Any]:
     """Call attention_forward (mask and scaled passed only when not the defaults)."""
     kwargs: dict[str, Any] = {}
     if mask is not None:
         kwargs["mask"] = mask.copy()
     if scaled:
         kwargs["scaled"] = True
-    result = student.call("attention_forward", query.copy(), keys.copy(), values.copy(),
-                          **kwargs)
+    result = student.call("attention_forward", query.copy(), keys.copy(), values.copy(), **kwargs)
     context, weights, cache = _tuple("attention_forward", result, ("context", "weights", "cache"))
     N, T, _ = keys.shape
     context = _array("attention_forward", "context", context, (N, values.shape[2]))
@@ -305,8 +360,14 @@ def _call_forward(student: Student, query: np.ndarray, keys: np.ndarray, values:
     return context, weights, cache
 
 
-def _weights_cause(got: np.ndarray, query: np.ndarray, keys: np.ndarray, values: np.ndarray,
-                   mask: np.ndarray | None, scaled: bool) -> str:
+def _weights_cause(
+    got: np.ndarray,
+    query: np.ndarray,
+    keys: np.ndarray,
+    values: np.ndarray,
+    mask: np.ndarray | None,
+    scaled: bool,
+) -> str:
     """The likely cause of wrong attention weights."""
     d = query.shape[1]
     scale = _scale(d, scaled)
@@ -317,40 +378,65 @@ def _weights_cause(got: np.ndarray, query: np.ndarray, keys: np.ndarray, values:
         return reference_attention(query, keys, values, mask, scale)[1]
 
     variants: list[tuple[str, Callable[[], np.ndarray]]] = [
-        ("the softmax runs over the batch axis (axis 0) instead of over the positions t: "
-         "normalise each example's T scores (axis=-1)",
-         lambda: reference_softmax(np.where(hidden, -np.inf, scale * raw), axis=0)),
+        (
+            "the softmax runs over the batch axis (axis 0) instead of over the positions t: "
+            "normalise each example's T scores (axis=-1)",
+            lambda: reference_softmax(np.where(hidden, -np.inf, scale * raw), axis=0),
+        ),
     ]
     if scaled:
         variants += [
-            ("the scores are not divided by sqrt(d): scaled=True means q . k_t / sqrt(d)",
-             lambda: weights(1.0)),
+            (
+                "the scores are not divided by sqrt(d): scaled=True means q . k_t / sqrt(d)",
+                lambda: weights(1.0),
+            ),
             ("the scores are divided by d instead of by sqrt(d)", lambda: weights(1.0 / d)),
-            ("the scores are multiplied by sqrt(d) instead of divided by it",
-             lambda: weights(math.sqrt(d))),
+            (
+                "the scores are multiplied by sqrt(d) instead of divided by it",
+                lambda: weights(math.sqrt(d)),
+            ),
         ]
     else:
         variants.append(
-            ("the scores are divided by sqrt(d) although scaled=False (the default): scale "
-             "only when scaled=True", lambda: weights(1.0 / math.sqrt(d)))
+            (
+                "the scores are divided by sqrt(d) although scaled=False (the default): scale "
+                "only when scaled=True",
+                lambda: weights(1.0 / math.sqrt(d)),
+            )
         )
     if hidden.any():
         variants += [
-            ("the mask is applied after the softmax: masked weights set to 0 but the others "
-             "not renormalised, so a row no longer sums to 1; mask the scores (e.g. -inf) "
-             "before the softmax", lambda: weights(scale, None) * ~hidden),
+            (
+                "the mask is applied after the softmax: masked weights set to 0 but the others "
+                "not renormalised, so a row no longer sums to 1; mask the scores (e.g. -inf) "
+                "before the softmax",
+                lambda: weights(scale, None) * ~hidden,
+            ),
             ("the mask is ignored", lambda: weights(scale, None)),
-            ("the mask is inverted: True means 'attend', False means 'hide'",
-             lambda: weights(scale, ~mask)),
+            (
+                "the mask is inverted: True means 'attend', False means 'hide'",
+                lambda: weights(scale, ~mask),
+            ),
         ]
-    variants.append(("the weights are exp(scores) without dividing by their sum",
-                     lambda: np.where(hidden, 0.0, np.exp(scale * raw))))
-    return _diagnose(got, variants,
-                     f"compare with the attention weights w_t in {CHAPTER_PRODUCTS}")
+    variants.append(
+        (
+            "the weights are exp(scores) without dividing by their sum",
+            lambda: np.where(hidden, 0.0, np.exp(scale * raw)),
+        )
+    )
+    return _diagnose(got, variants, f"compare with the attention weights w_t in {CHAPTER_PRODUCTS}")
 
 
-def _compare_weights(got: np.ndarray, query: np.ndarray, keys: np.ndarray, values: np.ndarray,
-                     mask: np.ndarray | None, scaled: bool, function: str, case: str) -> None:
+def _compare_weights(
+    got: np.ndarray,
+    query: np.ndarray,
+    keys: np.ndarray,
+    values: np.ndarray,
+    mask: np.ndarray | None,
+    scaled: bool,
+    function: str,
+    case: str,
+) -> None:
     expected = reference_attention(query, keys, values, mask, _scale(query.shape[1], scaled))[1]
     if not _close(got, expected):
         cause = _weights_cause(got, query, keys, values, mask, scaled)
@@ -363,9 +449,17 @@ def _compare_weights(got: np.ndarray, query: np.ndarray, keys: np.ndarray, value
         )
 
 
-def _compare_context(got: np.ndarray, weights: np.ndarray, query: np.ndarray, keys: np.ndarray,
-                     values: np.ndarray, mask: np.ndarray | None, scaled: bool, function: str,
-                     case: str) -> None:
+def _compare_context(
+    got: np.ndarray,
+    weights: np.ndarray,
+    query: np.ndarray,
+    keys: np.ndarray,
+    values: np.ndarray,
+    mask: np.ndarray | None,
+    scaled: bool,
+    function: str,
+    case: str,
+) -> None:
     expected, expected_weights = reference_attention(
         query, keys, values, mask, _scale(query.shape[1], scaled)
     )
@@ -377,18 +471,30 @@ def _compare_context(got: np.ndarray, weights: np.ndarray, query: np.ndarray, ke
         )
     else:
         variants = [
-            ("the context is the plain mean of the values: weight each value by w_t",
-             lambda: values.mean(axis=1)),
-            ("the context is the plain sum of the values: weight each value by w_t",
-             lambda: values.sum(axis=1)),
-            ("the context mixes the examples of the batch: context[n] must use only "
-             "weights[n] and values[n]", lambda: expected_weights @ values.sum(axis=0)),
+            (
+                "the context is the plain mean of the values: weight each value by w_t",
+                lambda: values.mean(axis=1),
+            ),
+            (
+                "the context is the plain sum of the values: weight each value by w_t",
+                lambda: values.sum(axis=1),
+            ),
+            (
+                "the context mixes the examples of the batch: context[n] must use only "
+                "weights[n] and values[n]",
+                lambda: expected_weights @ values.sum(axis=0),
+            ),
         ]
         if keys.shape == values.shape:
-            variants.append(("the context averages the keys instead of the values",
-                             lambda: np.einsum("nt,ntv->nv", expected_weights, keys)))
-        cause = _diagnose(got, variants, f"context[n] = sum_t w[n, t] values[n, t], see "
-                                         f"{CHAPTER_PRODUCTS}")
+            variants.append(
+                (
+                    "the context averages the keys instead of the values",
+                    lambda: np.einsum("nt,ntv->nv", expected_weights, keys),
+                )
+            )
+        cause = _diagnose(
+            got, variants, f"context[n] = sum_t w[n, t] values[n, t], see {CHAPTER_PRODUCTS}"
+        )
     raise _off(function, "context", got, expected, case, cause)
 
 
@@ -397,8 +503,16 @@ def check_attention_forward_weights(student: Student, rng: np.random.Generator) 
     for shape in _shapes(rng):
         query, keys, values = _inputs(rng, shape)
         _, weights, _ = _call_forward(student, query, keys, values, None, False)
-        _compare_weights(weights, query, keys, values, None, False, "attention_forward",
-                         _case(shape, False, None))
+        _compare_weights(
+            weights,
+            query,
+            keys,
+            values,
+            None,
+            False,
+            "attention_forward",
+            _case(shape, False, None),
+        )
 
 
 def check_attention_forward_context(student: Student, rng: np.random.Generator) -> None:
@@ -406,8 +520,17 @@ def check_attention_forward_context(student: Student, rng: np.random.Generator) 
     for shape in _shapes(rng):
         query, keys, values = _inputs(rng, shape)
         context, weights, _ = _call_forward(student, query, keys, values, None, False)
-        _compare_context(context, weights, query, keys, values, None, False,
-                         "attention_forward", _case(shape, False, None))
+        _compare_context(
+            context,
+            weights,
+            query,
+            keys,
+            values,
+            None,
+            False,
+            "attention_forward",
+            _case(shape, False, None),
+        )
 
 
 def check_attention_forward_scaled(student: Student, rng: np.random.Generator) -> None:
@@ -417,8 +540,9 @@ def check_attention_forward_scaled(student: Student, rng: np.random.Generator) -
         context, weights, _ = _call_forward(student, query, keys, values, None, True)
         case = _case(shape, True, None)
         _compare_weights(weights, query, keys, values, None, True, "attention_forward", case)
-        _compare_context(context, weights, query, keys, values, None, True,
-                         "attention_forward", case)
+        _compare_context(
+            context, weights, query, keys, values, None, True, "attention_forward", case
+        )
 
 
 def check_attention_forward_masked(student: Student, rng: np.random.Generator) -> None:
@@ -429,19 +553,22 @@ def check_attention_forward_masked(student: Student, rng: np.random.Generator) -
         context, weights, _ = _call_forward(student, query, keys, values, mask, False)
         case = _case(shape, False, mask)
         _compare_weights(weights, query, keys, values, mask, False, "attention_forward", case)
-        _compare_context(context, weights, query, keys, values, mask, False,
-                         "attention_forward", case)
+        _compare_context(
+            context, weights, query, keys, values, mask, False, "attention_forward", case
+        )
     query, keys, values = _inputs(rng, (2, 3, 2, 3))
     everything = np.ones((2, 3), dtype=bool)
     context, weights, _ = _call_forward(student, query, keys, values, everything, False)
     case = _case((2, 3, 2, 3), False, everything)
     _compare_weights(weights, query, keys, values, everything, False, "attention_forward", case)
-    _compare_context(context, weights, query, keys, values, everything, False,
-                     "attention_forward", case)
+    _compare_context(
+        context, weights, query, keys, values, everything, False, "attention_forward", case
+    )
 
 
-def _expect_mask_error(student: Student, args: tuple[np.ndarray, ...], mask: np.ndarray,
-                       what: str, hint: str) -> None:
+def _expect_mask_error(
+    student: Student, args: tuple[np.ndarray, ...], mask: np.ndarray, what: str, hint: str
+) -> None:
     """attention_forward(*args, mask=mask) must raise ValueError naming `mask`."""
     try:
         result = student.call("attention_forward", *(a.copy() for a in args), mask=mask.copy())
@@ -474,26 +601,35 @@ def check_attention_forward_mask_validation(student: Student, rng: np.random.Gen
     good = _random_mask(rng, N, T)
     shape_hint = f"check that mask.shape == (N, T) = {(N, T)}"
     for bad in (_random_mask(rng, N, T + 1), good.T.copy(), good[:1].copy(), good.ravel()):
-        _expect_mask_error(student, args, bad, f"a mask of shape {bad.shape} (not (N, T) = "
-                                               f"{(N, T)})", shape_hint)
+        _expect_mask_error(
+            student, args, bad, f"a mask of shape {bad.shape} (not (N, T) = {(N, T)})", shape_hint
+        )
     for dtype in (np.int64, np.float64):
         bad = good.astype(dtype)
-        _expect_mask_error(student, args, bad, f"a mask of dtype {bad.dtype}",
-                           "check that mask.dtype is bool: a 0/1 number array is not a mask")
+        _expect_mask_error(
+            student,
+            args,
+            bad,
+            f"a mask of dtype {bad.dtype}",
+            "check that mask.dtype is bool: a 0/1 number array is not a mask",
+        )
 
 
 def check_attention_forward_fully_masked(student: Student, rng: np.random.Generator) -> None:
     """A row of the mask with no True raises ValueError naming `mask` (weights undefined)."""
-    hint = ("the softmax over no position is undefined (0/0 = nan): raise ValueError naming "
-            "`mask` when some row of mask has no True")
+    hint = (
+        "the softmax over no position is undefined (0/0 = nan): raise ValueError naming "
+        "`mask` when some row of mask has no True"
+    )
     cases = [(3, 4, 2, 3), (1, 1, 2, 2), (2, 3, 3, 2)]
     for N, T, d, dv in cases:
         args = _inputs(rng, (N, T, d, dv))
         mask = _random_mask(rng, N, T)
         rows = list(range(N)) if N < 3 else [int(rng.integers(N))]
         mask[rows] = False
-        _expect_mask_error(student, args, mask, f"a mask whose row(s) {rows} are fully masked "
-                                                f"(N={N}, T={T})", hint)
+        _expect_mask_error(
+            student, args, mask, f"a mask whose row(s) {rows} are fully masked (N={N}, T={T})", hint
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -501,8 +637,13 @@ def check_attention_forward_fully_masked(student: Student, rng: np.random.Genera
 # ---------------------------------------------------------------------------------------------
 
 
-def _backward(student: Student, shape: tuple[int, int, int, int], rng: np.random.Generator,
-              mask: np.ndarray | None, scaled: bool) -> dict[str, Any]:
+def _backward(
+    student: Student,
+    shape: tuple[int, int, int, int],
+    rng: np.random.Generator,
+    mask: np.ndarray | None,
+    scaled: bool,
+) -> dict[str, Any]:
     """Run forward (checked first) then backward; return inputs, outputs and references."""
     query, keys, values = _inputs(rng, shape)
     dcontext = rng.standard_normal((shape[0], shape[3]))
@@ -510,8 +651,9 @@ def _backward(student: Student, shape: tuple[int, int, int, int], rng: np.random
     context, weights, cache = _call_forward(student, query, keys, values, mask, scaled)
     try:
         _compare_weights(weights, query, keys, values, mask, scaled, "attention_forward", case)
-        _compare_context(context, weights, query, keys, values, mask, scaled,
-                         "attention_forward", case)
+        _compare_context(
+            context, weights, query, keys, values, mask, scaled, "attention_forward", case
+        )
     except CheckFailed as error:
         raise CheckFailed(
             f"attention_backward cannot be checked while attention_forward is wrong: {error}"
@@ -526,11 +668,25 @@ def _backward(student: Student, shape: tuple[int, int, int, int], rng: np.random
     }
     scale = _scale(d, scaled)
     parts = reference_backward_parts(query, keys, values, mask, scale, dcontext)
-    expected = dict(zip(("dquery", "dkeys", "dvalues"),
-                        reference_gradients(query, keys, parts, scale, dcontext)))
-    return {"query": query, "keys": keys, "values": values, "dcontext": dcontext,
-            "parts": parts, "scale": scale, "scaled": scaled, "case": case, "got": got,
-            "expected": expected}
+    expected = dict(
+        zip(
+            ("dquery", "dkeys", "dvalues"),
+            reference_gradients(query, keys, parts, scale, dcontext),
+            strict=True,
+        )
+    )
+    return {
+        "query": query,
+        "keys": keys,
+        "values": values,
+        "dcontext": dcontext,
+        "parts": parts,
+        "scale": scale,
+        "scaled": scaled,
+        "case": case,
+        "got": got,
+        "expected": expected,
+    }
 
 
 def _gradient_variants(output: str, run: dict[str, Any]) -> list[tuple[str, Callable]]:
@@ -541,43 +697,68 @@ def _gradient_variants(output: str, run: dict[str, Any]) -> list[tuple[str, Call
     variants: list[tuple[str, Callable]] = []
     if output == "dquery":
         variants += [
-            ("dquery mixes the examples of the batch: it contracts dscores with keys summed "
-             "over the batch (e.g. einsum 'nt,mtd->nd'); dquery[n] = sum_t dscores[n, t] "
-             "keys[n, t]", lambda: scale * jdw @ keys.sum(axis=0)),
-            ("dquery skips the softmax Jacobian (it uses dweights where dscores belongs)",
-             lambda: scale * np.einsum("nt,ntd->nd", dweights, keys)),
+            (
+                "dquery mixes the examples of the batch: it contracts dscores with keys summed "
+                "over the batch (e.g. einsum 'nt,mtd->nd'); dquery[n] = sum_t dscores[n, t] "
+                "keys[n, t]",
+                lambda: scale * jdw @ keys.sum(axis=0),
+            ),
+            (
+                "dquery skips the softmax Jacobian (it uses dweights where dscores belongs)",
+                lambda: scale * np.einsum("nt,ntd->nd", dweights, keys),
+            ),
         ]
         if keys.shape == values.shape:
-            variants.append(("dquery uses the values where the keys belong",
-                             lambda: scale * np.einsum("nt,ntd->nd", jdw, values)))
+            variants.append(
+                (
+                    "dquery uses the values where the keys belong",
+                    lambda: scale * np.einsum("nt,ntd->nd", jdw, values),
+                )
+            )
     elif output == "dkeys":
         variants += [
-            ("dkeys treats the weights as constants and misses the softmax Jacobian: "
-             "back-propagate dweights through the softmax, dscores = w * (dweights - "
-             "sum_u w_u dweights_u)", lambda: scale * dweights[:, :, None] * query[:, None, :]),
-            ("dkeys keeps only the diagonal of the softmax Jacobian (w * dweights), missing "
-             "the - w sum_u w_u dweights_u term",
-             lambda: scale * (weights * dweights)[:, :, None] * query[:, None, :]),
-            ("dkeys mixes the examples of the batch: dkeys[n, t] = dscores[n, t] query[n]",
-             lambda: scale * jdw[:, :, None] * query.sum(axis=0)),
+            (
+                "dkeys treats the weights as constants and misses the softmax Jacobian: "
+                "back-propagate dweights through the softmax, dscores = w * (dweights - "
+                "sum_u w_u dweights_u)",
+                lambda: scale * dweights[:, :, None] * query[:, None, :],
+            ),
+            (
+                "dkeys keeps only the diagonal of the softmax Jacobian (w * dweights), missing "
+                "the - w sum_u w_u dweights_u term",
+                lambda: scale * (weights * dweights)[:, :, None] * query[:, None, :],
+            ),
+            (
+                "dkeys mixes the examples of the batch: dkeys[n, t] = dscores[n, t] query[n]",
+                lambda: scale * jdw[:, :, None] * query.sum(axis=0),
+            ),
         ]
     else:
         dcontext = run["dcontext"]
         variants += [
-            ("dvalues misses the weights: dvalues[n, t] = weights[n, t] dcontext[n]",
-             lambda: np.broadcast_to(dcontext[:, None, :], expected.shape)),
-            ("dvalues mixes the examples of the batch: dvalues[n, t] = weights[n, t] "
-             "dcontext[n]", lambda: weights[:, :, None] * dcontext.sum(axis=0)),
+            (
+                "dvalues misses the weights: dvalues[n, t] = weights[n, t] dcontext[n]",
+                lambda: np.broadcast_to(dcontext[:, None, :], expected.shape),
+            ),
+            (
+                "dvalues mixes the examples of the batch: dvalues[n, t] = weights[n, t] "
+                "dcontext[n]",
+                lambda: weights[:, :, None] * dcontext.sum(axis=0),
+            ),
         ]
     if output != "dvalues" and run["scaled"]:
         d = query.shape[1]
         variants += [
-            ("the 1/sqrt(d) factor of the scores is missing from the backward pass (scaled=True)",
-             lambda: expected / scale),
-            ("the 1/sqrt(d) factor is applied twice in the backward pass",
-             lambda: expected * scale),
-            ("the backward pass divides by d instead of sqrt(d)",
-             lambda: expected / scale / d),
+            (
+                "the 1/sqrt(d) factor of the scores is missing from the backward pass "
+                "(scaled=True)",
+                lambda: expected / scale,
+            ),
+            (
+                "the 1/sqrt(d) factor is applied twice in the backward pass",
+                lambda: expected * scale,
+            ),
+            ("the backward pass divides by d instead of sqrt(d)", lambda: expected / scale / d),
         ]
     variants.append((f"{output} has the wrong sign", lambda: -expected))
     return variants
@@ -588,14 +769,18 @@ def _compare_gradients(run: dict[str, Any], outputs: tuple[str, ...]) -> None:
         got, expected = run["got"][output], run["expected"][output]
         if _close(got, expected):
             continue
-        cause = _diagnose(got, _gradient_variants(output, run),
-                          f"compare with the chain rule in {CHAPTER_GRADIENTS} and the softmax "
-                          "Jacobian dw_t/ds_u = w_t (delta_tu - w_u)")
+        cause = _diagnose(
+            got,
+            _gradient_variants(output, run),
+            f"compare with the chain rule in {CHAPTER_GRADIENTS} and the softmax "
+            "Jacobian dw_t/ds_u = w_t (delta_tu - w_u)",
+        )
         raise _off("attention_backward", output, got, expected, run["case"], cause)
 
 
-def _backward_check(outputs: tuple[str, ...], *, scaled: bool, masked: bool
-                    ) -> Callable[[Student, np.random.Generator], None]:
+def _backward_check(
+    outputs: tuple[str, ...], *, scaled: bool, masked: bool
+) -> Callable[[Student, np.random.Generator], None]:
     def check(student: Student, rng: np.random.Generator) -> None:
         for shape in _shapes(rng):
             mask = _random_mask(rng, shape[0], shape[1]) if masked else None

@@ -1,0 +1,113 @@
+"""Realistic mistakes in the assignment *Backpropagation through time* (``bptt``).
+
+Each entry edits the notebook's solution code (the text between BEGIN/END SOLUTION of every
+solution cell, concatenated; each ``old`` occurs exactly once) to build an example submission.
+``lost`` lists exactly the grade_ids that then score 0, and ``feedback`` is a phrase that the
+message of each of those failing checks contains.
+"""
+
+MISTAKES = {
+    "bptt_no_carry": {
+        "description": "rnn_backward forgets the carry: the gradient coming back from step t+1 "
+        "(dh_prev of the next step) is never added to dh[:, t]",
+        "edits": [("dh_total = dh[:, t] + dh_carry", "dh_total = dh[:, t]")],
+        "lost": [
+            "rnn_backward_dx",
+            "rnn_backward_dh0",
+            "rnn_backward_dwx",
+            "rnn_backward_dwh",
+            "rnn_backward_db",
+        ],
+        "feedback": "carry",
+    },
+    "dwh_transposed": {
+        "description": "rnn_backward accumulates dWh with the wrong transpose (da.T @ h_prev)",
+        "edits": [("dWh += states[:, t].T @ da", "dWh += da.T @ states[:, t]")],
+        "lost": ["rnn_backward_dwh"],
+        "feedback": "transposed",
+    },
+    "db_mean_over_batch": {
+        "description": "rnn_backward averages db over the batch instead of summing it",
+        "edits": [("db += da.sum(axis=0)", "db += da.mean(axis=0)")],
+        "lost": ["rnn_backward_db"],
+        "feedback": "averaged over the batch",
+    },
+    "h_includes_h0": {
+        "description": "rnn_forward returns the states h0 ... h_{T-1} instead of h_1 ... h_T "
+        "(h includes h0: off by one in time)",
+        "edits": [("h = states[:, 1:].copy()", "h = states[:, :-1].copy()")],
+        "lost": ["rnn_forward_tanh", "rnn_forward_relu", "rnn_forward_t1"],
+        "feedback": "off by one in time",
+    },
+    "no_activation_check": {
+        "description": "rnn_forward does not validate activation: any name other than 'tanh' "
+        "silently runs the ReLU network",
+        "edits": [
+            (
+                '    if activation not in ("tanh", "relu"):\n'
+                "        raise ValueError(f\"activation must be 'tanh' or 'relu', "
+                'got {activation!r}")\n',
+                "",
+            )
+        ],
+        "lost": ["rnn_forward_bad_activation"],
+        "feedback": "without raising ValueError",
+    },
+    "dbo_batch_only": {
+        "description": "temporal_affine_backward sums dbo over the batch only, not over time",
+        "edits": [("dbo = dout.sum(axis=(0, 1))", "dbo = dout.sum(axis=0)")],
+        "lost": ["temporal_affine_backward_dbo"],
+        "feedback": "sum dout over both the batch axis and the time axis",
+    },
+    "mse_dpred_divides_by_n": {
+        "description": "mse_loss scales dpred by 2/N (the batch size) instead of 2/(N*T*O)",
+        "edits": [("dpred = 2.0 * diff / diff.size", "dpred = 2.0 * diff / diff.shape[0]")],
+        "lost": ["mse_loss_dpred"],
+        "feedback": "batch size",
+    },
+    "mse_loss_sum": {
+        "description": "mse_loss returns the sum of squared errors instead of their mean",
+        "edits": [("loss = float(np.mean(diff**2))", "loss = float(np.sum(diff**2))")],
+        "lost": ["mse_loss_value"],
+        "feedback": "sum of squares",
+    },
+    "clip_per_array": {
+        "description": "clip_by_global_norm clips every array to max_norm separately instead "
+        "of scaling all arrays by the global factor",
+        "edits": [
+            (
+                "clipped = {name: g * scale for name, g in grads.items()}",
+                "clipped = {name: g * min(1.0, max_norm / np.sqrt(np.sum(g**2))) "
+                "for name, g in grads.items()}",
+            )
+        ],
+        "lost": ["clip_by_global_norm_scaling"],
+        "feedback": "clipped separately",
+    },
+    "clip_in_place": {
+        "description": "clip_by_global_norm scales the caller's arrays in place (g *= scale) "
+        "and returns the input dict",
+        "edits": [
+            (
+                "clipped = {name: g * scale for name, g in grads.items()}",
+                "for g in grads.values():\n        g *= scale\n    clipped = grads",
+            )
+        ],
+        "lost": ["clip_by_global_norm_inputs_unchanged"],
+        "feedback": "in place",
+    },
+    "numgrad_not_restored": {
+        "description": "numerical_gradient perturbs x in place and never puts the original "
+        "value back, so x is left modified and later entries see earlier perturbations",
+        "edits": [("        x[index] = original\n", "")],
+        "lost": ["numerical_gradient_x_unchanged"],
+        "feedback": "modified x",
+    },
+    "dl_dw_no_carry": {
+        "description": "dL/dw by hand keeps only the direct term of step 2 and forgets the path "
+        "through h1",
+        "edits": [("dL_dw = dL_da2 * h1 + dL_da1 * h0", "dL_dw = dL_da2 * h1")],
+        "lost": ["dl_dw_symbolic"],
+        "feedback": "path through h1",
+    },
+}

@@ -1,0 +1,94 @@
+"""The release: nbgrader-valid sources, and student versions with no solution and no hidden test."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import ROOT
+
+from autograder.course import ASSIGNMENTS, SOLUTIONS, environment
+from autograder.release import release
+
+SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+
+def cell_text(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def significant_lines(region: str) -> set[str]:
+    """Lines of a region that would give an answer away (not blank, not a bare keyword)."""
+    return {
+        line.strip()
+        for line in region.splitlines()
+        if len(line.strip()) > 12 and not line.strip().startswith("#")
+    }
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    """Release every assignment (this validates the sources with nbgrader first)."""
+    out = tmp_path_factory.mktemp("release")
+    return out, release(out, list(ASSIGNMENTS), validate=True)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_contains_no_solution_and_no_hidden_test(released, assignment):
+    _, notebooks = released
+    source = json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
+    student = json.loads(notebooks[assignment].read_text())
+    student_text = "\n".join(cell_text(c) for c in student["cells"])
+    secret = set()
+    for cell in source["cells"]:
+        text = cell_text(cell)
+        for region in SOLUTION_REGION.findall(text) + HIDDEN_REGION.findall(text):
+            secret |= significant_lines(region)
+    assert secret, "the source notebook has no solution or hidden-test region"
+    leaked = sorted(line for line in secret if line in student_text)
+    assert not leaked, f"the release of {assignment} leaks: {leaked[:5]}"
+    assert "BEGIN SOLUTION" not in student_text and "BEGIN HIDDEN TESTS" not in student_text
+    assert all(not c.get("outputs") for c in student["cells"] if c["cell_type"] == "code")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_fails_its_tests_as_nbgrader_validate_invert_expects(released, assignment):
+    import subprocess
+    import sys
+
+    _, notebooks = released
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "validate", "--invert", str(notebooks[assignment])],
+        capture_output=True,
+        text=True,
+        env=environment(),
+        cwd=notebooks[assignment].parent,
+        timeout=600,
+    )
+    assert result.returncode == 0 and "Success!" in result.stdout, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_source_notebooks_are_committed_without_outputs(assignment):
+    source = json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
+    for cell in source["cells"]:
+        if cell["cell_type"] == "code":
+            assert not cell["outputs"] and cell["execution_count"] is None
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_graded_cells_and_checks_match(assignment):
+    from autograder.grade import graded_cells
+    from autograder.harness import load_checks
+
+    assert set(graded_cells(assignment)) == set(load_checks(assignment))
+
+
+def test_unknown_assignment_is_a_clear_error():
+    from autograder.course import check_assignments
+
+    with pytest.raises(ValueError, match="assignment must be one of"):
+        check_assignments(["rnn"])
+    assert ROOT.is_dir()
