@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from autograder.course import SOLUTIONS
-from autograder.inspect import nbgrader_cells
 from autograder.release import release
+from autograder.submission import nbgrader_cells
 
 MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 BAD_AND_CHEATING_ASSIGNMENT = "cells"

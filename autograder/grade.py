@@ -44,15 +44,15 @@ from autograder.course import (
     write_config,
 )
 from autograder.harness import CheckFailed, StudentRaised, load_checks
-from autograder.inspect import (
+from autograder.kernel import install_kernelspec
+from autograder.sandbox import SandboxBroken, SandboxStudent
+from autograder.submission import (
     compare_with_source,
     execution_statuses,
     nbgrader_cells,
     read_submission,
     student_code_cells,
 )
-from autograder.kernel import install_kernelspec
-from autograder.sandbox import SandboxBroken, SandboxStudent
 
 KERNEL_MEMORY = 3 * 1024**3
 warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own session noise
