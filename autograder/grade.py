@@ -23,7 +23,7 @@ import shutil
 import sys
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -396,8 +396,3 @@ def write_csv(path: Path, results: list[Result]) -> None:
                     " ".join(failed),
                 ]
             )
-
-
-def results_json(results: list[Result]) -> str:
-    """All results as JSON (for tests and scripts)."""
-    return json.dumps([asdict(r) for r in results], indent=1)

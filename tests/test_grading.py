@@ -9,6 +9,7 @@ notebook, nothing for each cheat, and everybody else unaffected.
 from __future__ import annotations
 
 import csv
+import shutil
 import subprocess
 import sys
 
@@ -34,23 +35,18 @@ def run_cli(*args, cwd=ROOT):
     return result
 
 
+def grade_rows(submitted, out, *options):
+    """Grade through the command line; return grades.csv as {(student, assignment): row}."""
+    run_cli("grade", str(submitted), "--out", str(out), "--cell-timeout", "10", *options)
+    with (out / "grades.csv").open() as handle:
+        return {(row["student"], row["assignment"]): row for row in csv.DictReader(handle)}
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("grading")
     run_cli("examples", "--out", str(root / "submitted"))
-    run_cli(
-        "grade",
-        str(root / "submitted"),
-        "--out",
-        str(root / "out"),
-        "--workers",
-        "2",
-        "--cell-timeout",
-        "10",
-    )
-    with (root / "out" / "grades.csv").open() as handle:
-        rows = {(row["student"], row["assignment"]): row for row in csv.DictReader(handle)}
-    return root, rows
+    return root, grade_rows(root / "submitted", root / "out", "--workers", "2")
 
 
 def max_score(assignment):
@@ -196,24 +192,9 @@ def test_one_worker_gives_the_same_grades_and_rerunning_is_idempotent(graded, tm
         f"mistake-cells-{next(iter(load_mistakes('cells')))}",
         "cheat-read-solution",
     ]:
-        (subset / student).mkdir(parents=True)
-        source = root / "submitted" / student / "cells"
-        subprocess.run(["cp", "-r", str(source), str(subset / student / "cells")], check=True)
+        shutil.copytree(root / "submitted" / student / "cells", subset / student / "cells")
     for _ in range(2):  # the second run re-grades into the same folder
-        run_cli(
-            "grade",
-            str(subset),
-            "--out",
-            str(tmp_path / "out"),
-            "--workers",
-            "1",
-            "--assignment",
-            "cells",
-            "--cell-timeout",
-            "10",
-        )
-        with (tmp_path / "out" / "grades.csv").open() as handle:
-            again = {(r["student"], r["assignment"]): r for r in csv.DictReader(handle)}
+        again = grade_rows(subset, tmp_path / "out", "--workers", "1", "--assignment", "cells")
         for key, row in again.items():
             assert (row["score"], row["status"], row["failed_tests"]) == (
                 rows[key]["score"],
