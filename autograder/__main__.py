@@ -21,6 +21,12 @@ def main(argv: list[str] | None = None) -> int:
         help="folder for the student notebooks (default: ./release)",
     )
     release.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    release.add_argument(
+        "--course",
+        type=Path,
+        help="keep nbgrader's instructor course folder here (default: a temporary folder); "
+        "it holds the solutions, so it may not lie inside --out",
+    )
     release.add_argument("--pages", type=Path, help="also write the book's exercise pages here")
     release.add_argument(
         "--no-validate",
@@ -44,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
         "--db", default=None, help="gradebook SQLAlchemy URL (default: sqlite in --out)"
     )
     grade.add_argument("--cell-timeout", type=int, default=30, help="seconds per cell (default 30)")
+    grade.add_argument(
+        "--no-isolation",
+        action="store_true",
+        help="run student code without bubblewrap (only for trusted notebooks; recorded per row)",
+    )
 
     examples = commands.add_parser("examples", help="write the example submissions")
     examples.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
@@ -63,9 +74,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "release":
         from autograder.release import release as run_release
 
-        released = run_release(
-            args.out, assignments, validate=not args.no_validate, pages=args.pages
-        )
+        if args.out.exists() and not args.out.is_dir():
+            parser.error(f"--out must be a folder, got the file {args.out}")
+        try:
+            released = run_release(
+                args.out,
+                assignments,
+                validate=not args.no_validate,
+                pages=args.pages,
+                course=args.course,
+            )
+        except ValueError as error:
+            parser.error(f"--course: {error}")
         for name, path in released.items():
             print(f"released {name}: {path}")
     elif args.command == "grade":
@@ -79,14 +99,21 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(
                 f"SUBMITTED must be a folder of <student>/<assignment>/ folders: {args.submitted}"
             )
-        results = run_grade(
-            args.submitted,
-            args.out,
-            assignments=assignments,
-            workers=args.workers,
-            db_url=args.db,
-            cell_timeout=args.cell_timeout,
-        )
+        from autograder.isolation import IsolationUnavailable
+
+        try:
+            results = run_grade(
+                args.submitted,
+                args.out,
+                assignments=assignments,
+                workers=args.workers,
+                db_url=args.db,
+                cell_timeout=args.cell_timeout,
+                isolated=not args.no_isolation,
+            )
+        except IsolationUnavailable as error:
+            print(f"python -m autograder grade: {error}", file=sys.stderr)
+            return 2
         total = sum(1 for r in results if r.status == "ok")
         print(
             f"graded {len(results)} submissions ({total} without problems): "

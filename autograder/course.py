@@ -46,9 +46,28 @@ def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def settings(root: Path, db_url: str, *, cell_timeout: int = 30, kernel: str = "python3") -> dict:
-    """nbgrader's settings for a course rooted at ``root`` ("Class.trait" -> value)."""
+def settings(
+    root: Path,
+    db_url: str,
+    *,
+    cell_timeout: int = 30,
+    kernel: str = "python3",
+    room: Path | None = None,
+) -> dict:
+    """nbgrader's settings for a course rooted at ``root`` ("Class.trait" -> value).
+
+    With ``room``, kernels are reached over Unix sockets in that folder instead of TCP, so an
+    isolated kernel (:mod:`autograder.kernel`) needs no network.
+    """
+    sockets = {}
+    if room is not None:
+        sockets = {
+            "KernelManager.transport": "ipc",
+            "KernelManager.ip": str(Path(room) / "kernel"),
+            "KernelManager.connection_file": str(Path(room) / "kernel.json"),
+        }
     return {
+        **sockets,
         "CourseDirectory.root": str(root),
         "CourseDirectory.course_id": COURSE_ID,
         "CourseDirectory.db_url": db_url,

@@ -142,6 +142,101 @@ CHEATS: dict[str, str] = {
 }
 
 
+REPO_PATH = str(SOLUTIONS.parent)
+SERVICE_PORTS = (5432, 8786, 8888, 47123)  # PostgreSQL, Dask, Jupyter, and the tests' listener
+ORPHAN_MARKER = "rnn-grading-orphan"
+
+# Attacks on the machine rather than on the kernel. Each runs in the notebook's kernel and in the
+# verification sandbox; each is wrapped in ``try`` so that the rest of the notebook still runs.
+HOSTILE: dict[str, str] = {
+    # Make the course writable again, or uncover it, then replace the checks with ones that pass.
+    "hostile-remount": f"""\
+import ctypes, pathlib, subprocess
+_repo = pathlib.Path({REPO_PATH!r})
+_libc = ctypes.CDLL(None, use_errno=True)
+for _folder in [_repo, _repo / "solutions", _repo / "solutions" / "{{a}}", pathlib.Path("/")]:
+    subprocess.run(["mount", "-o", "remount,bind,rw", str(_folder)], capture_output=True)
+    _libc.mount(None, str(_folder).encode(), None, 32 | 4096, None)  # MS_REMOUNT | MS_BIND
+    _libc.umount2(str(_folder).encode(), 2)  # MNT_DETACH
+_checks = _repo / "solutions" / "{{a}}" / "checks.py"
+try:  # every check passes from now on, for this student, later runs and everybody else
+    _checks.write_text(
+        _checks.read_text() + "\\nCHECKS = {{k: (lambda s, r: None) for k in CHECKS}}\\n"
+    )
+except OSError:
+    pass
+""",
+    # Write into the repository: a new file, and the grader's own code.
+    "hostile-write-repository": f"""\
+import pathlib
+_repo = pathlib.Path({REPO_PATH!r})
+for _target in [_repo / "PWNED.txt", _repo / "autograder" / "harness.py",
+                _repo / "solutions" / "{{a}}" / "checks.py", _repo / "README.md"]:
+    try:
+        _target.write_text("written by a submission\\n")
+    except OSError:
+        pass
+""",
+    # Search every readable folder for the instructor's notebook and run its solution cells.
+    "hostile-search-filesystem": """\
+import json, os, re
+for _root, _dirs, _files in os.walk("/"):
+    if _root.startswith(("/proc", "/sys", "/dev")):
+        _dirs[:] = []
+        continue
+    for _name in _files:
+        if not _name.endswith(".ipynb"):
+            continue
+        try:
+            _cells = json.load(open(os.path.join(_root, _name)))["cells"]
+        except Exception:
+            continue
+        for _cell in _cells:
+            _text = "".join(_cell.get("source", ""))
+            if "### BEGIN SOLUTION" in _text:
+                try:
+                    exec(re.sub(r"### (BEGIN|END) SOLUTION", "", _text))
+                except Exception:
+                    pass
+""",
+    # Talk to services on the machine (a gradebook server, a scheduler, a notebook server).
+    "hostile-connect-service": f"""\
+import glob, socket
+connected = []
+for _port in {SERVICE_PORTS!r}:
+    try:
+        with socket.create_connection(("127.0.0.1", _port), timeout=1) as _s:
+            _s.sendall(b"submission was here")
+            connected.append(_port)
+    except OSError:
+        pass
+for _path in glob.glob("/run/**/*", recursive=True) + glob.glob("/tmp/**/*", recursive=True):
+    try:
+        with socket.socket(socket.AF_UNIX) as _s:
+            _s.connect(_path)
+            connected.append(_path)
+    except OSError:
+        pass
+""",
+}
+
+# A correct submission that also leaves processes behind: it must keep full marks, and the
+# processes must end with its grading.
+DETACHED = f"""\
+import os, subprocess, sys
+for _ in range(3):
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{ORPHAN_MARKER}"],
+                     start_new_session=True, stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+if os.fork() == 0:  # a daemon by double fork
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(600)",
+                                  "{ORPHAN_MARKER}"])
+    os._exit(0)
+"""
+
+
 def bad_examples(student: Notebook, solved: Notebook) -> dict[str, Callable[[Path], None]]:
     """name -> writer of the notebook path, for every broken-submission case."""
 
@@ -213,9 +308,14 @@ def write_examples(out: Path, assignments: list[str]) -> list[Path]:
             if assignment == BAD_AND_CHEATING_ASSIGNMENT:
                 for name, writer in bad_examples(student, solved).items():
                     put(name, assignment, writer)
-                for name, cheat in CHEATS.items():
+                for name, cheat in {**CHEATS, **HOSTILE}.items():
                     cheat = cheat.replace("{a}", assignment)
                     put(name, assignment, as_json(_insert_code(student, cheat, after=2)))
+                put(
+                    "hostile-detached-processes",
+                    assignment,
+                    as_json(_insert_code(solved, DETACHED)),
+                )
                 # Every answer cell reads the instructor's code for itself from the disk.
                 reading = {
                     gid: READ_SOLUTION.replace("{a}", assignment).replace("{grade_id}", gid)

@@ -20,7 +20,7 @@ import html
 import json
 import os
 import shutil
-import sys
+import tempfile
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -32,9 +32,9 @@ from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 from tqdm import tqdm
 
+from autograder import isolation
 from autograder.course import (
     GRADER_KERNEL,
-    REPO,
     SOLUTIONS,
     NbgraderFailed,
     copy_sources,
@@ -76,6 +76,7 @@ class Result:
     statuses: list[str] = field(default_factory=list)
     cells: list[CellResult] = field(default_factory=list)
     autograded: str | None = None
+    isolated: bool = True
 
     @property
     def score(self) -> float:
@@ -96,15 +97,9 @@ def graded_cells(assignment: str) -> dict[str, float]:
     }
 
 
-def prepare_course(
-    root: Path, assignments: list[str], db_url: str, cell_timeout: int, protect: list[Path]
-) -> None:
-    """A course at ``root`` whose gradebook knows every assignment (generate_assignment).
-
-    Its grading kernel sees the folders in ``protect`` read-only (see autograder.kernel).
-    """
+def prepare_course(root: Path, assignments: list[str], db_url: str, cell_timeout: int) -> None:
+    """A course at ``root`` whose gradebook knows every assignment (generate_assignment)."""
     write_config(root, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
-    install_kernelspec(root / "jupyter", KERNEL_MEMORY, protect)
     copy_sources(root, assignments)
     os.environ.update(_env(root))  # nbgrader runs `alembic` from PATH
     api = nbgrader_api(root, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
@@ -124,11 +119,11 @@ def grade_one(
     submitted: Path,
     student: str,
     assignment: str,
-    hide: list[Path],
     cell_timeout: int,
+    isolated: bool,
 ) -> Result:
     """Grade one student's notebook for one assignment (see the module docstring)."""
-    result = Result(student, assignment)
+    result = Result(student, assignment, isolated=isolated)
     points = graded_cells(assignment)
     zero = {gid: CellResult(gid, p, 0.0, False, 0.0, "not graded") for gid, p in points.items()}
     notebook_path = submitted / student / assignment / f"{assignment}.ipynb"
@@ -157,13 +152,20 @@ def grade_one(
     target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
     target.parent.mkdir(parents=True)
     target.write_text(json.dumps(drop_duplicate_cells(notebook)))
-    nbgrader_points = _autograde(course, student, assignment, result, cell_timeout)
+    room = Path(tempfile.mkdtemp(prefix="rnn-kernel-"))
+    try:
+        install_kernelspec(
+            course / "jupyter", KERNEL_MEMORY, room=room, assignment=assignment, isolated=isolated
+        )
+        nbgrader_points = _autograde(course, student, assignment, result, cell_timeout, room)
+    finally:
+        shutil.rmtree(room, ignore_errors=True)
     autograded = course / "autograded" / student / assignment / f"{assignment}.ipynb"
     if autograded.is_file():
         result.statuses += execution_statuses(autograded)
         result.autograded = str(autograded)
 
-    verdicts = verify(student_code_cells(notebook, source), checks, hide, cell_timeout)
+    verdicts = verify(student_code_cells(notebook, source), checks, cell_timeout, isolated)
     for grade_id, max_points in points.items():
         passed, message = verdicts[grade_id]
         got = nbgrader_points.get(grade_id, 0.0)
@@ -191,12 +193,12 @@ def drop_duplicate_cells(notebook: dict) -> dict:
 
 
 def _autograde(
-    course: Path, student: str, assignment: str, result: Result, cell_timeout: int
+    course: Path, student: str, assignment: str, result: Result, cell_timeout: int, room: Path
 ) -> dict[str, float]:
     """Run nbgrader's autograde (in this worker); return grade_id -> points it awarded."""
     os.environ.update(_env(course))  # PATH for alembic, the kernelspec, the harness import
     db_url = f"sqlite:///{course / 'gradebook.db'}"
-    api = nbgrader_api(course, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
+    api = nbgrader_api(course, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL, room=room)
     response = api.autograde(assignment, student, force=True, create=True)
     if not response["success"]:
         report = f"{response.get('error') or ''}{response.get('log') or ''}"
@@ -211,7 +213,7 @@ def _autograde(
 
 
 def verify(
-    cells: list[str], checks: dict, hide: list[Path], cell_timeout: int = 30
+    cells: list[str], checks: dict, cell_timeout: int = 30, isolated: bool = True
 ) -> dict[str, tuple[bool, str]]:
     """Run every check of the assignment against the code in a sandbox, on fresh inputs.
 
@@ -229,7 +231,7 @@ def verify(
                 try:
                     student = SandboxStudent(
                         cells,
-                        hide=hide,
+                        isolated=isolated,
                         memory_bytes=SANDBOX_MEMORY,
                         cell_seconds=cell_timeout,
                         call_timeout=cell_timeout,
@@ -265,8 +267,15 @@ def grade(
     db_url: str | None = None,
     cell_timeout: int = 30,
     progress: bool = True,
+    isolated: bool = True,
 ) -> list[Result]:
-    """Grade every student folder in ``submitted``; write grades.csv and feedback in ``out``."""
+    """Grade every student folder in ``submitted``; write grades.csv and feedback in ``out``.
+
+    With ``isolated`` (the default) student code runs only under bubblewrap, and grading stops
+    with :class:`~autograder.isolation.IsolationUnavailable` where bubblewrap cannot run.
+    """
+    if isolated:
+        isolation.require()
     submitted, out = Path(submitted).resolve(), Path(out).resolve()
     if not submitted.is_dir():
         raise ValueError(f"SUBMITTED must be a folder of student folders, got {submitted}")
@@ -281,15 +290,14 @@ def grade(
     for folder in (course, work):
         if folder.exists():
             shutil.rmtree(folder)
-    protect = [REPO, Path(sys.prefix), Path(sys.base_prefix), out, submitted]
-    prepare_course(course, assignments, db_url, cell_timeout, protect)
+    prepare_course(course, assignments, db_url, cell_timeout)
     template_db = f"sqlite:///{work / 'template' / 'gradebook.db'}"
-    prepare_course(work / "template", assignments, template_db, cell_timeout, protect)
+    prepare_course(work / "template", assignments, template_db, cell_timeout)
     for name in assignments:
         load_checks(name)  # read (and cache) the checks before any student code runs
 
     jobs = [
-        (work / "template", submitted, s, a, [out, submitted], cell_timeout)
+        (work / "template", submitted, s, a, cell_timeout, isolated)
         for s in students
         for a in assignments
     ]
@@ -383,7 +391,9 @@ def write_csv(path: Path, results: list[Result]) -> None:
     """One row per student and assignment: score, max score, status and what failed."""
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", "assignment", "score", "max_score", "status", "failed_tests"])
+        writer.writerow(
+            ["student", "assignment", "score", "max_score", "status", "failed_tests", "isolation"]
+        )
         for r in results:
             failed = [c.grade_id for c in r.cells if c.points < c.max_points]
             writer.writerow(
@@ -394,5 +404,6 @@ def write_csv(path: Path, results: list[Result]) -> None:
                     f"{sum(c.max_points for c in r.cells):g}",
                     r.status,
                     " ".join(failed),
+                    "bubblewrap" if r.isolated else "none",
                 ]
             )

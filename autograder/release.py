@@ -1,13 +1,15 @@
 """Release: validate the source notebooks, then generate the student versions with nbgrader.
 
 nbgrader's ``generate_assignment`` replaces every solution region with a stub and removes every
-hidden-test region. The student versions land in ``OUT/<assignment>/<assignment>.ipynb``; with
+hidden-test region. The student versions land in ``OUT/<assignment>/<assignment>.ipynb`` (and
+nothing else does: the instructor sources stay in a course folder outside ``OUT``); with
 ``pages`` they are also copied, with a short reader's note, as the book's exercise pages.
 """
 
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -34,11 +36,26 @@ def validate_sources(course: Path, assignments: list[str]) -> None:
 
 
 def release(
-    out: Path, assignments: list[str], *, validate: bool = True, pages: Path | None = None
+    out: Path,
+    assignments: list[str],
+    *,
+    validate: bool = True,
+    pages: Path | None = None,
+    course: Path | None = None,
 ) -> dict[str, Path]:
-    """Generate the student versions into ``out``; return {assignment: notebook path}."""
+    """Write what students receive into ``out``; return {assignment: notebook path}.
+
+    ``out/<assignment>/`` holds the student notebook and any data files, nothing else. nbgrader's
+    working course (with the instructor sources) lives in ``course``, by default a temporary
+    folder removed afterwards; it may not lie inside ``out``.
+    """
     out = Path(out).resolve()
-    course = out / "course"
+    if course is None:
+        with tempfile.TemporaryDirectory(prefix="rnn-release-") as tmp:
+            return release(out, assignments, validate=validate, pages=pages, course=Path(tmp))
+    course = Path(course).resolve()
+    if course == out or course.is_relative_to(out):
+        raise ValueError(f"course must lie outside out ({out}): it holds the solutions")
     if course.exists():
         shutil.rmtree(course)
     write_config(course, f"sqlite:///{course / 'gradebook.db'}")
@@ -48,12 +65,13 @@ def release(
     released = {}
     for name in assignments:
         run_nbgrader(course, "generate_assignment", name, "--force")
-        target = out / name / f"{name}.ipynb"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(course / "release" / name / f"{name}.ipynb", target)
-        released[name] = target
+        folder = out / name
+        if folder.exists():
+            shutil.rmtree(folder)
+        shutil.copytree(course / "release" / name, folder)
+        released[name] = folder / f"{name}.ipynb"
         if pages is not None:
-            write_page(target, Path(pages) / f"{name}.ipynb", name)
+            write_page(released[name], Path(pages) / f"{name}.ipynb", name)
     return released
 
 

@@ -1,17 +1,16 @@
 """Run a student's code in a separate, isolated process and talk to it (the grader's side).
 
 :class:`SandboxStudent` implements the :class:`~autograder.harness.Student` protocol. The child
-process (``sandbox_child.py``) gets the submitted code cells, resource limits (memory, CPU
-time, file size), no network, an empty working directory and a scrubbed environment. Where
-Linux user namespaces are available (``unshare``), the course's private folders (solutions,
-autograder, tests, the grading workspace) are also hidden from it behind empty mounts, so the
-student's code cannot read references or other submissions. Only plain data crosses back
-(:mod:`autograder.wire`): the grader never unpickles or evaluates anything the child sends.
+process (``sandbox_child.py``) gets the submitted code cells and resource limits (memory, CPU
+time, file size), and runs under bubblewrap (:mod:`autograder.isolation`): it sees the Python
+installation and its own two scripts read-only and one empty private folder, nothing else of
+the machine (no course file, no submission, no other process, no network). Only plain data
+crosses back (:mod:`autograder.wire`): the grader never unpickles or evaluates anything the
+child sends.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import select
@@ -24,54 +23,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autograder import wire
+from autograder import isolation, wire
 from autograder.harness import CheckFailed, StudentRaised
 from autograder.safe_sympy import UnsafeExpression, parse_srepr
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-PRIVATE_FOLDERS = ["solutions", "autograder", "tests", "rnnbook", ".git", "_build", "exercises"]
 
 
 class SandboxBroken(CheckFailed):
     """The student's process died, hung or broke the protocol; every later check fails."""
-
-
-@functools.cache
-def namespaces_available() -> bool:
-    """Whether this machine lets an unprivileged process create user and mount namespaces."""
-    if shutil.which("unshare") is None:
-        return False
-    probe = ["unshare", "--user", "--map-root-user", "--mount", "--net", "true"]
-    try:
-        return subprocess.run(probe, capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-def in_namespace(
-    command: list[str],
-    *,
-    hidden: list[Path] = (),
-    read_only: list[Path] = (),
-    network: bool = False,
-) -> list[str]:
-    """``command`` wrapped to run in new user and mount namespaces.
-
-    Folders in ``hidden`` are covered by empty tmpfs mounts, folders in ``read_only`` are
-    re-mounted read-only, and without ``network`` the process gets its own, empty network.
-    """
-    steps, folders = [], []
-    for folder in hidden:
-        folders.append(str(folder))
-        steps.append(f'mount -t tmpfs -o size=1m tmpfs "${len(folders)}"')
-    for folder in read_only:
-        folders.append(str(folder))
-        n = len(folders)
-        steps.append(f'mount --bind "${n}" "${n}" && mount -o remount,bind,ro "${n}"')
-    script = " && ".join([*steps, f"shift {len(folders)}", 'exec "$@"'])
-    flags = ["--user", "--map-root-user", "--mount"] + ([] if network else ["--net"])
-    return ["unshare", *flags, "--", "sh", "-c", script, "sh", *folders, *command]
 
 
 class SandboxStudent:
@@ -81,17 +41,20 @@ class SandboxStudent:
         self,
         cells: list[str],
         *,
-        hide: list[Path] = (),
+        isolated: bool = True,
         memory_bytes: int = 2 * 1024**3,
         cpu_seconds: int = 120,
         cell_seconds: float = 30.0,
         call_timeout: float = 20.0,
     ) -> None:
         self.call_timeout = call_timeout
-        self.isolated = namespaces_available()
+        self.isolated = isolated
         self._dir = Path(tempfile.mkdtemp(prefix="rnn-sandbox-"))
+        scripts, room = self._dir / "scripts", self._dir / "room"
+        scripts.mkdir()
+        room.mkdir()
         for name in ("wire.py", "sandbox_child.py"):
-            shutil.copy(HERE / name, self._dir / name)
+            shutil.copy(HERE / name, scripts / name)
         request_read, self._request_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
         settings = {
@@ -103,21 +66,30 @@ class SandboxStudent:
             "request_fd": request_read,
             "reply_fd": reply_write,
         }
-        command = [sys.executable, "-I", str(self._dir / "sandbox_child.py"), json.dumps(settings)]
-        if self.isolated:
-            folders = [REPO / name for name in PRIVATE_FOLDERS] + [Path(p) for p in hide]
-            command = in_namespace(command, hidden=[p.resolve() for p in folders if p.is_dir()])
+        command = [sys.executable, "-I", str(scripts / "sandbox_child.py"), json.dumps(settings)]
         environment = {
             "PATH": "/usr/bin:/bin",
-            "HOME": str(self._dir),
+            "HOME": str(room),
             "LANG": "C.UTF-8",
             "OPENBLAS_NUM_THREADS": "1",
             "OMP_NUM_THREADS": "1",
             "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": str(room),
         }
+        if isolated:
+            try:
+                command = isolation.wrap(
+                    command, room=room, read_only=[scripts], environment=environment
+                )
+            except isolation.IsolationUnavailable:
+                os.close(request_read)
+                os.close(reply_write)
+                self._process = None
+                self.close()
+                raise
         self._process = subprocess.Popen(
             command,
-            cwd=self._dir,
+            cwd=room,
             env=environment,
             pass_fds=(request_read, reply_write),
             stdin=subprocess.DEVNULL,
@@ -246,12 +218,13 @@ class SandboxStudent:
 
     def close(self) -> None:
         """Stop the process and remove its folder (safe to call twice)."""
-        if self._process.poll() is None:
+        if self._process is not None and self._process.poll() is None:
             try:
                 os.killpg(self._process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        self._process.wait()
+        if self._process is not None:
+            self._process.wait()
         for fd in (self._request_write, self._reply_read):
             try:
                 os.close(fd)

@@ -1,0 +1,217 @@
+"""The allow-list sandbox (bubblewrap) that student code runs in: what it sees and can do.
+
+Each test runs hostile code in the verification sandbox (:class:`SandboxStudent`, which uses
+:mod:`autograder.isolation` exactly as the grading kernel does) and asserts that it gains and
+changes nothing. bubblewrap is required: these tests fail, not skip, where it cannot run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from autograder import isolation
+from autograder.sandbox import SandboxStudent
+
+
+@pytest.fixture(scope="module", autouse=True)
+def bubblewrap_works():
+    reason = isolation.problem()
+    assert reason is None, f"these tests need bubblewrap: {reason}"
+
+
+def run(code: str, **options) -> SandboxStudent:
+    return SandboxStudent([code], **options)
+
+
+def test_only_the_python_installation_is_visible():
+    probe = (
+        "import os\n"
+        "top = sorted(os.listdir('/'))\n"
+        f"repo = sorted(os.listdir({str(ROOT)!r})) if os.path.isdir({str(ROOT)!r}) else []\n"
+        "tmp = sorted(f for _, _, files in os.walk('/tmp') for f in files)\n"
+        "home = os.listdir(os.environ['HOME'])\n"
+        "env = sorted(os.environ)\n"
+    )
+    with run(probe) as s:
+        allowed_top = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc"}
+        allowed_top |= {"proc", "dev", "tmp"}
+        allowed_top |= {Path(p).parts[1] for p in isolation.python_folders()}
+        assert set(s.value("top")) <= allowed_top, s.value("top")
+        # Of the repository only the virtual environment (the Python installation) is there.
+        assert set(s.value("repo")) <= {".venv"}, s.value("repo")
+        assert s.value("home") == []
+        assert s.value("tmp") == ["sandbox_child.py", "wire.py"]  # its own two scripts
+        assert "PYTHONPATH" not in s.value("env") and len(s.value("env")) < 12
+
+
+def test_a_search_of_the_file_system_finds_no_course_file():
+    """Every readable notebook or Python file, read in full: none mentions a graded function."""
+    search = (
+        "import os\n"
+        "found = []\n"
+        "for root, dirs, files in os.walk('/'):\n"
+        "    if root.startswith(('/proc', '/sys', '/dev')):\n"
+        "        dirs[:] = []\n"
+        "        continue\n"
+        "    for name in files:\n"
+        "        if name.endswith(('.ipynb', '.py', '.json', '.md')):\n"
+        "            try:\n"
+        "                text = open(os.path.join(root, name), 'rb').read()\n"
+        "            except OSError:\n"
+        "                continue\n"
+        "            if b'rnn_step_forward' in text or b'attention_backward' in text:\n"
+        "                found.append(os.path.join(root, name))\n"
+    )
+    with run(search, cell_seconds=120, call_timeout=120) as s:
+        assert s.value("found") == []
+
+
+def test_mounts_cannot_be_undone_or_made_writable(tmp_path):
+    target = ROOT / "solutions" / "cells" / "checks.py"
+    before = target.read_bytes()
+    attack = (
+        "import ctypes, os, subprocess\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "results = []\n"
+        "for path in ['/', '/usr', '/tmp', os.getcwd()]:\n"
+        "    results.append(libc.mount(None, path.encode(), None, 32 | 4096, None))\n"
+        "    results.append(libc.umount2(path.encode(), 2))\n"
+        "    results.append(subprocess.run(['mount', '-o', 'remount,bind,rw', path],\n"
+        "                                  capture_output=True).returncode)\n"
+        "caps = [l for l in open('/proc/self/status') if l.startswith('CapEff')][0].split()[1]\n"
+        "try:\n"
+        "    open('/usr/lib/os-release-written', 'w')\n"
+        "    wrote = True\n"
+        "except OSError:\n"
+        "    wrote = False\n"
+    )
+    with run(attack) as s:
+        assert all(code != 0 for code in s.value("results")), s.value("results")
+        assert int(s.value("caps"), 16) == 0
+        assert s.value("wrote") is False
+    assert target.read_bytes() == before
+    assert not Path("/usr/lib/os-release-written").exists()
+
+
+def test_no_network_not_even_the_loopback():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.5)
+    port = server.getsockname()[1]
+    attack = (
+        "import socket\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'hi')\n"
+        "    reached = True\n"
+        "except OSError:\n"
+        "    reached = False\n"
+    )
+    with run(attack) as s:
+        assert s.value("reached") is False
+    with pytest.raises(socket.timeout):
+        server.accept()
+    server.close()
+
+
+def test_no_other_process_is_visible():
+    probe = "import os\npids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
+    with run(probe) as s:
+        assert len(s.value("pids")) <= 3, s.value("pids")  # bwrap's init, python, maybe /proc/self
+
+
+def orphans(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker.encode() in (entry / "cmdline").read_bytes().split(
+                b"\0"
+            ):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return [pid for pid in found if pid != os.getpid()]
+
+
+def test_processes_it_starts_end_with_it():
+    marker = f"orphan-test-{os.getpid()}"
+    detach = (
+        "import os, subprocess, sys\n"
+        "for _ in range(3):\n"
+        "    subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)',"
+        f" {marker!r}], start_new_session=True)\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(300)',"
+        f" {marker!r}])\n"
+        "    os._exit(0)\n"
+    )
+    with run(detach):
+        deadline = time.monotonic() + 10
+        while len(orphans(marker)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(orphans(marker)) == 4  # they did start
+    deadline = time.monotonic() + 10
+    while orphans(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert orphans(marker) == []
+
+
+def test_killing_the_grader_kills_the_sandbox():
+    marker = f"grader-death-{os.getpid()}"
+    grader = (
+        "from autograder.sandbox import SandboxStudent\n"
+        f"s = SandboxStudent(['import subprocess, sys\\n"
+        f'subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", '
+        f'"{marker}"], start_new_session=True)\\n\'])\n'
+        "print('ready', flush=True)\n"
+        "import time; time.sleep(300)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", grader], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout.readline().strip() == "ready"
+    assert orphans(marker)
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 10
+    while orphans(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert orphans(marker) == []
+
+
+def test_a_missing_bubblewrap_is_one_clear_error(monkeypatch):
+    monkeypatch.setattr(isolation.shutil, "which", lambda name: None)
+    with pytest.raises(isolation.IsolationUnavailable, match="apt-get install bubblewrap"):
+        isolation.wrap(["true"], room=Path("/tmp"))
+    with pytest.raises(isolation.IsolationUnavailable, match="--no-isolation"):
+        SandboxStudent(["x = 1"])
+
+
+def test_grading_without_bubblewrap_stops_with_one_line(tmp_path, monkeypatch):
+    """The command line refuses to grade unprotected unless told so, in one line."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (tmp_path / "submitted").mkdir()
+    python = Path(sys.executable)
+    env = {**os.environ, "PATH": f"{fake_bin}:{python.parent}"}  # no /usr/bin: no bwrap
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(tmp_path / "submitted")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "bubblewrap" in lines[0] and "--no-isolation" in lines[0], lines
