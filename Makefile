@@ -9,7 +9,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: book test lint grade clean
+.PHONY: book test test-fast lint grade clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10 or newer is needed, found " + sys.version.split()[0]'
@@ -26,6 +26,10 @@ book: $(STAMP)
 ## test: lint, then the whole test suite (helpers, chapters, book build, browser check).
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
+
+## test-fast: lint, then the quick tests only (seconds: helpers, checks, sandbox, isolation).
+test-fast: $(STAMP) lint
+	$(BIN)/python -m pytest -m "not slow"
 
 ## grade: build the example submissions and grade them (a demonstration of the pipeline).
 grade: $(STAMP)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from conftest import ROOT, toc_files
 
 EXTERNAL_ASSET = re.compile(r"""<(?:script|link|img)\b[^>]*\b(?:src|href)=["'](?:https?:)?//""")
+
+
+pytestmark = pytest.mark.slow
 
 
 def test_book_builds_without_warnings(built_book):

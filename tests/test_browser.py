@@ -57,6 +57,9 @@ PAGE_REPORT = """() => {
 }"""
 
 
+pytestmark = pytest.mark.slow
+
+
 def chromium_path() -> str:
     path = os.environ.get("CHROMIUM") or shutil.which("chromium")
     if path:

@@ -29,6 +29,7 @@ GRADED_FUNCTIONS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chapter", notebook_chapters(), ids=lambda p: p.stem)
 def test_chapter_executes_without_error(chapter):
     """Run the chapter top to bottom; any failing assert (a false claim) fails the test."""

@@ -52,6 +52,7 @@ def test_only_the_python_installation_is_visible():
         assert "PYTHONPATH" not in s.value("env") and len(s.value("env")) < 12
 
 
+@pytest.mark.slow
 def test_a_search_of_the_file_system_finds_no_course_file():
     """Every readable notebook or Python file, read in full: none mentions a graded function."""
     search = (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 from conftest import ROOT
@@ -35,29 +37,73 @@ def released(tmp_path_factory):
     return out, release(out, list(ASSIGNMENTS), validate=True)
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_release_contains_no_solution_and_no_hidden_test(released, assignment):
-    _, notebooks = released
+def secret_lines(assignment: str) -> set[str]:
+    """The significant lines of every solution and hidden-test region of the source."""
     source = json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
-    student = json.loads(notebooks[assignment].read_text())
-    student_text = "\n".join(cell_text(c) for c in student["cells"])
     secret = set()
     for cell in source["cells"]:
         text = cell_text(cell)
         for region in SOLUTION_REGION.findall(text) + HIDDEN_REGION.findall(text):
             secret |= significant_lines(region)
     assert secret, "the source notebook has no solution or hidden-test region"
+    return secret
+
+
+@pytest.mark.slow
+def test_release_folder_holds_only_what_students_receive(released):
+    """Every file under --out, read as text: the student notebooks and nothing with a secret."""
+    out, _ = released
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert files == sorted(f"{a}/{a}.ipynb" for a in ASSIGNMENTS), files
+    secret = set().union(*(secret_lines(a) for a in ASSIGNMENTS))
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            leaked = sorted(line for line in secret if line in text)
+            assert not leaked, f"{path} leaks {leaked[:3]}"
+
+
+@pytest.mark.slow
+def test_the_instructor_course_folder_may_not_lie_inside_the_release(tmp_path):
+    with pytest.raises(ValueError, match="outside"):
+        release(tmp_path, ["cells"], validate=False, course=tmp_path / "course")
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "release", "--out", str(tmp_path / "out")]
+        + ["--course", str(tmp_path / "out" / "course"), "--no-validate"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=environment(),
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--course" in result.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "out" / "course").exists()
+
+
+@pytest.mark.slow
+def test_an_instructor_course_folder_outside_keeps_the_sources(tmp_path):
+    release(tmp_path / "out", ["cells"], validate=False, course=tmp_path / "course")
+    kept = tmp_path / "course" / "source" / "cells" / "cells.ipynb"
+    assert kept.read_bytes() == (SOLUTIONS / "cells" / "cells.ipynb").read_bytes()
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*")) == ["cells", "cells.ipynb"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_contains_no_solution_and_no_hidden_test(released, assignment):
+    _, notebooks = released
+    student = json.loads(notebooks[assignment].read_text())
+    student_text = "\n".join(cell_text(c) for c in student["cells"])
+    secret = secret_lines(assignment)
     leaked = sorted(line for line in secret if line in student_text)
     assert not leaked, f"the release of {assignment} leaks: {leaked[:5]}"
     assert "BEGIN SOLUTION" not in student_text and "BEGIN HIDDEN TESTS" not in student_text
     assert all(not c.get("outputs") for c in student["cells"] if c["cell_type"] == "code")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_fails_its_tests_as_nbgrader_validate_invert_expects(released, assignment):
-    import subprocess
-    import sys
-
     _, notebooks = released
     result = subprocess.run(
         [sys.executable, "-m", "nbgrader", "validate", "--invert", str(notebooks[assignment])],

@@ -60,6 +60,7 @@ def test_a_cell_past_its_time_limit_is_interrupted_and_the_rest_still_runs():
     assert time.monotonic() - start < 10
 
 
+@pytest.mark.slow
 def test_code_that_swallows_the_interruption_is_stopped_anyway():
     stubborn = (
         "while True:\n    try:\n        while True:\n            pass\n"
