@@ -1,10 +1,10 @@
-"""Example submissions: the solution, the untouched release, a partial answer, every mistake in
-``solutions/<assignment>/mistakes.py``, and the broken and cheating notebooks the pipeline must
-survive. ``write_examples`` lays them out as nbgrader expects:
-``OUT/<student>/<assignment>/<assignment>.ipynb``.
+"""Example submissions: the solution, the untouched release, a partial answer, every mistake and
+every alternative correct answer in ``solutions/<assignment>/mistakes.py``, and the broken,
+cheating and hostile notebooks the pipeline must survive. ``write_examples`` lays them out as
+nbgrader expects: ``OUT/<student>/<assignment>/<assignment>.ipynb``.
 
-Broken and cheating examples are built for the ``cells`` assignment (the mechanisms they test do
-not depend on the assignment); solution, release, partial and mistakes for every assignment.
+Broken, cheating and hostile examples are built for the ``cells`` assignment (the mechanisms
+they test do not depend on the assignment); the others for every assignment.
 """
 
 from __future__ import annotations
@@ -27,13 +27,22 @@ BAD_AND_CHEATING_ASSIGNMENT = "cells"
 Notebook = dict
 
 
-def load_mistakes(assignment: str) -> dict[str, dict]:
-    """The ``MISTAKES`` table of ``solutions/<assignment>/mistakes.py``."""
+def _mistakes_module(assignment: str):
     path = SOLUTIONS / assignment / "mistakes.py"
     spec = importlib.util.spec_from_file_location(f"mistakes_{assignment}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return dict(module.MISTAKES)
+    return module
+
+
+def load_mistakes(assignment: str) -> dict[str, dict]:
+    """The ``MISTAKES`` table of ``solutions/<assignment>/mistakes.py``."""
+    return dict(_mistakes_module(assignment).MISTAKES)
+
+
+def load_alternatives(assignment: str) -> dict[str, dict]:
+    """The ``ALTERNATIVES`` table (correct answers written differently) of ``mistakes.py``."""
+    return dict(_mistakes_module(assignment).ALTERNATIVES)
 
 
 def _text(cell: dict) -> str:
@@ -305,6 +314,9 @@ def write_examples(out: Path, assignments: list[str]) -> list[Path]:
             for name, mistake in load_mistakes(assignment).items():
                 wrong = fill(student, apply_edits(code, mistake["edits"]))
                 put(f"mistake-{assignment}-{name}", assignment, as_json(wrong))
+            for name, alternative in load_alternatives(assignment).items():
+                right = fill(student, apply_edits(code, alternative["edits"]))
+                put(f"alternative-{assignment}-{name}", assignment, as_json(right))
             if assignment == BAD_AND_CHEATING_ASSIGNMENT:
                 for name, writer in bad_examples(student, solved).items():
                     put(name, assignment, writer)

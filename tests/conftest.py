@@ -30,6 +30,19 @@ def notebook_chapters() -> list[Path]:
     return [p for p in paths if "kernelspec:" in p.read_text().split("\n---", 1)[0]]
 
 
+def processes_with(marker: str) -> list[int]:
+    """The PIDs of the processes on this machine with ``marker`` as one of their arguments."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if entry.name.isdigit() and marker.encode() in arguments:
+            found.append(int(entry.name))
+    return found
+
+
 @pytest.fixture(scope="session")
 def built_book() -> Path:
     """Build the book with `make book` (release, then warnings-as-errors build); _build/html."""

@@ -1,26 +1,62 @@
 """The grading pipeline on the example submissions (see autograder/examples.py).
 
-Builds the examples, grades them all once with two workers through the command line, and
-asserts the exact outcome of each: full marks for the solution, nothing for the untouched
-release, the targeted points lost (and named) for each mistake, a status for each broken
-notebook, nothing for each cheat, and everybody else unaffected.
+Runs exactly the README's demonstration, ``make grade`` (build the examples into
+``_build/examples``, grade them with one worker per core into ``_build/graded``), and asserts
+the exact outcome of each: full marks for the solution and for every alternative correct
+answer, nothing for the untouched release, the targeted points lost (and named) for each
+mistake, a status for each broken notebook, nothing for each cheat or attack, and everybody
+else unaffected. Around the run it records every file of the repository, a listener on the
+loopback, and the processes on the machine: hostile submissions must change, reach and leave
+behind nothing.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import os
 import shutil
+import socket
 import subprocess
 import sys
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from conftest import ROOT
+from conftest import BUILD, ROOT, processes_with
 
 from autograder.course import ASSIGNMENTS
-from autograder.examples import CHEATS, load_mistakes
+from autograder.examples import (
+    CHEATS,
+    HOSTILE,
+    ORPHAN_MARKER,
+    SERVICE_PORTS,
+    load_alternatives,
+    load_mistakes,
+)
 from autograder.grade import graded_cells
 
+pytestmark = pytest.mark.slow
 BAD = "cells"
+NOT_COURSE_FILES = {".git", "_build", "exercises", "__pycache__", ".pytest_cache", ".ruff_cache"}
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (but build output and caches) -> its SHA-256; the virtual
+    environment's files by size and modification time."""
+    files = {}
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in NOT_COURSE_FILES and not d.endswith(".egg-info")]
+        for name in names:
+            path = Path(folder) / name
+            if path.is_symlink() or not path.is_file():
+                files[str(path)] = f"link:{os.readlink(path)}" if path.is_symlink() else "other"
+            elif ".venv" in path.relative_to(root).parts:
+                stat = path.stat()
+                files[str(path)] = f"{stat.st_size}:{stat.st_mtime_ns}"
+            else:
+                files[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return files
 
 
 def run_cli(*args, cwd=ROOT):
@@ -35,18 +71,46 @@ def run_cli(*args, cwd=ROOT):
     return result
 
 
-def grade_rows(submitted, out, *options):
-    """Grade through the command line; return grades.csv as {(student, assignment): row}."""
-    run_cli("grade", str(submitted), "--out", str(out), "--cell-timeout", "10", *options)
+def read_rows(out: Path) -> dict[tuple[str, str], dict]:
     with (out / "grades.csv").open() as handle:
         return {(row["student"], row["assignment"]): row for row in csv.DictReader(handle)}
 
 
+def grade_rows(submitted, out, *options):
+    """Grade through the command line; return grades.csv as {(student, assignment): row}."""
+    run_cli("grade", str(submitted), "--out", str(out), "--cell-timeout", "10", *options)
+    return read_rows(out)
+
+
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("grading")
-    run_cli("examples", "--out", str(root / "submitted"))
-    return root, grade_rows(root / "submitted", root / "out", "--workers", "2")
+def graded():
+    """``make grade``, exactly as the README runs it, watched from outside."""
+    before = snapshot(ROOT)
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", SERVICE_PORTS[-1]))
+    listener.listen()
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(
+        ["make", "grade"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    listener.setblocking(False)
+    try:
+        listener.accept()
+        reached = True
+    except BlockingIOError:
+        reached = False
+    listener.close()
+    return SimpleNamespace(
+        submitted=BUILD / "examples",
+        out=BUILD / "graded",
+        rows=read_rows(BUILD / "graded"),
+        changed=sorted(set(snapshot(ROOT).items()) ^ set(before.items())),
+        reached=reached,
+        orphans=processes_with(ORPHAN_MARKER),
+        log=result.stdout + result.stderr,
+    )
 
 
 def max_score(assignment):
@@ -59,7 +123,7 @@ def failed(row):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solution_gets_full_marks(graded, assignment):
-    _, rows = graded
+    rows = graded.rows
     row = rows[("solution", assignment)]
     assert float(row["score"]) == max_score(assignment) == float(row["max_score"]), row
     assert row["status"] == "ok"
@@ -67,13 +131,13 @@ def test_solution_gets_full_marks(graded, assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_untouched_release_gets_zero(graded, assignment):
-    _, rows = graded
+    rows = graded.rows
     assert float(rows[("untouched", assignment)]["score"]) == 0
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_partial_answer_gets_partial_marks(graded, assignment):
-    _, rows = graded
+    rows = graded.rows
     assert 0 < float(rows[("partial", assignment)]["score"]) < max_score(assignment)
 
 
@@ -84,14 +148,14 @@ MISTAKE_CASES = [(a, name, m) for a in ASSIGNMENTS for name, m in load_mistakes(
     "assignment, name, mistake", MISTAKE_CASES, ids=[f"{a}-{n}" for a, n, _ in MISTAKE_CASES]
 )
 def test_each_mistake_loses_exactly_its_points_and_is_named(graded, assignment, name, mistake):
-    root, rows = graded
+    rows = graded.rows
     student = f"mistake-{assignment}-{name}"
     row = rows[(student, assignment)]
     points = graded_cells(assignment)
     assert failed(row) == set(mistake["lost"]), row
     expected = max_score(assignment) - sum(points[g] for g in mistake["lost"])
     assert float(row["score"]) == expected
-    feedback = (root / "out" / "feedback" / student / f"{assignment}.html").read_text()
+    feedback = (graded.out / "feedback" / student / f"{assignment}.html").read_text()
     assert mistake["feedback"].lower() in feedback.lower()
 
 
@@ -112,10 +176,10 @@ UNGRADABLE = {"bad-invalid-json", "bad-missing-notebook"}
 
 @pytest.mark.parametrize("student", sorted(EXPECTED_STATUS))
 def test_bad_submission_gets_its_status_and_a_row(graded, student):
-    root, rows = graded
+    rows = graded.rows
     row = rows[(student, BAD)]
     assert EXPECTED_STATUS[student] in row["status"].split(";"), row
-    assert (root / "out" / "feedback" / student / f"{BAD}.html").is_file()
+    assert (graded.out / "feedback" / student / f"{BAD}.html").is_file()
     if student in UNGRADABLE:
         assert float(row["score"]) == 0
 
@@ -133,49 +197,45 @@ HARMLESS = [
 @pytest.mark.parametrize("student", HARMLESS)
 def test_harmless_tampering_changes_nothing_but_the_status(graded, student):
     """Test cells and metadata come from the source, and the answers themselves are right."""
-    _, rows = graded
+    rows = graded.rows
     assert float(rows[(student, BAD)]["score"]) == max_score(BAD)
 
 
 def test_a_deleted_test_cell_loses_exactly_its_points(graded):
-    _, rows = graded
+    rows = graded.rows
     row = rows[("bad-deleted-test-cell", BAD)]
     first = next(iter(graded_cells(BAD)))
     assert failed(row) == {first}
     assert float(row["score"]) == max_score(BAD) - graded_cells(BAD)[first]
 
 
-CHEATERS = sorted([*CHEATS, "cheat-read-solution"])
+CHEATERS = sorted([*CHEATS, *HOSTILE, "cheat-read-solution"])
 
 
 @pytest.mark.parametrize("student", CHEATERS)
 def test_cheating_earns_nothing(graded, student):
-    _, rows = graded
+    rows = graded.rows
     row = rows[(student, BAD)]
     assert float(row["score"]) == 0, row
 
 
 def test_cheats_that_fooled_the_notebook_are_flagged(graded):
-    _, rows = graded
+    rows = graded.rows
     flagged = [s for s in CHEATERS if "verification_failed" in rows[(s, BAD)]["status"]]
-    assert set(flagged) >= {
-        "cheat-patch-harness",
-        "cheat-ipython-transformer",
-        "cheat-read-solution",
-    }
+    assert set(flagged) >= {"cheat-patch-harness", "cheat-ipython-transformer"}
 
 
 def test_every_student_and_assignment_has_a_row(graded):
-    root, rows = graded
-    students = {p.name for p in (root / "submitted").iterdir()}
+    rows = graded.rows
+    students = {p.name for p in graded.submitted.iterdir()}
     assert set(rows) == {(s, a) for s in students for a in ASSIGNMENTS}
 
 
 def test_gradebook_holds_the_final_scores(graded):
     from nbgrader.api import Gradebook
 
-    root, rows = graded
-    with Gradebook(f"sqlite:///{root / 'out' / 'gradebook.db'}") as gradebook:
+    rows = graded.rows
+    with Gradebook(f"sqlite:///{graded.out / 'gradebook.db'}") as gradebook:
         for (student, assignment), row in rows.items():
             if row["status"] == "not_submitted":
                 continue
@@ -184,7 +244,7 @@ def test_gradebook_holds_the_final_scores(graded):
 
 
 def test_one_worker_gives_the_same_grades_and_rerunning_is_idempotent(graded, tmp_path):
-    root, rows = graded
+    rows = graded.rows
     subset = tmp_path / "submitted"
     for student in [
         "solution",
@@ -192,7 +252,7 @@ def test_one_worker_gives_the_same_grades_and_rerunning_is_idempotent(graded, tm
         f"mistake-cells-{next(iter(load_mistakes('cells')))}",
         "cheat-read-solution",
     ]:
-        shutil.copytree(root / "submitted" / student / "cells", subset / student / "cells")
+        shutil.copytree(graded.submitted / student / "cells", subset / student / "cells")
     for _ in range(2):  # the second run re-grades into the same folder
         again = grade_rows(subset, tmp_path / "out", "--workers", "1", "--assignment", "cells")
         for key, row in again.items():
@@ -201,3 +261,54 @@ def test_one_worker_gives_the_same_grades_and_rerunning_is_idempotent(graded, tm
                 rows[key]["status"],
                 rows[key]["failed_tests"],
             ), key
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_demonstration_gives_the_solution_full_marks_and_the_release_zero(graded, assignment):
+    """What the README promises for `make grade`, read from its own grades.csv."""
+    rows = graded.rows
+    assert rows[("solution", assignment)]["score"] == rows[("solution", assignment)]["max_score"]
+    assert float(rows[("untouched", assignment)]["score"]) == 0
+    assert {row["isolation"] for row in rows.values()} == {"bubblewrap"}
+
+
+ALTERNATIVE_CASES = [(a, name) for a in ASSIGNMENTS for name in load_alternatives(a)]
+
+
+@pytest.mark.parametrize("assignment, name", ALTERNATIVE_CASES)
+def test_a_correct_answer_written_differently_gets_full_marks(graded, assignment, name):
+    row = graded.rows[(f"alternative-{assignment}-{name}", assignment)]
+    assert float(row["score"]) == max_score(assignment), row
+    assert row["status"] == "ok"
+
+
+def test_no_submission_changed_a_file_of_the_repository(graded):
+    """Remounting, un-mounting and writing into the repository changed nothing at all."""
+    assert graded.changed == []
+    assert not (ROOT / "PWNED.txt").exists()
+
+
+def test_the_course_folder_still_holds_the_instructor_sources(graded):
+    for assignment in ASSIGNMENTS:
+        copy = graded.out / "course" / "source" / assignment / f"{assignment}.ipynb"
+        original = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
+        assert copy.read_bytes() == original.read_bytes()
+
+
+def test_no_submission_reached_a_service_on_the_machine(graded):
+    assert graded.reached is False
+
+
+def test_no_process_a_submission_started_outlives_the_grading(graded):
+    assert graded.orphans == []
+    row = graded.rows[("hostile-detached-processes", BAD)]
+    assert float(row["score"]) == max_score(BAD)  # the answers are right: full marks
+
+
+def test_a_bystander_graded_beside_the_attacks_keeps_full_marks(graded):
+    assert float(graded.rows[("solution", BAD)]["score"]) == max_score(BAD)
+
+
+def test_the_console_shows_no_kernel_banner(graded):
+    assert "To connect another client" not in graded.log
+    assert "without encryption" not in graded.log

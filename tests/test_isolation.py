@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, processes_with
 
 from autograder import isolation
 from autograder.sandbox import SandboxStudent
@@ -130,16 +130,7 @@ def test_no_other_process_is_visible():
 
 
 def orphans(marker: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and marker.encode() in (entry / "cmdline").read_bytes().split(
-                b"\0"
-            ):
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return [pid for pid in found if pid != os.getpid()]
+    return [pid for pid in processes_with(marker) if pid != os.getpid()]
 
 
 def test_processes_it_starts_end_with_it():

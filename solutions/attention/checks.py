@@ -9,14 +9,24 @@ mismatch, names the likely cause by comparing with known-wrong variants of the r
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from autograder.harness import CheckFailed, Student, StudentRaised
+from autograder.check_toolkit import (
+    Variant,
+    call_on_copies,
+    close,
+    compare,
+    diagnose,
+    expect_value_error,
+    float_array,
+    mismatch,
+    prerequisite,
+    unpack,
+)
+from autograder.harness import Check, CheckFailed, Student
 
-RTOL, ATOL = 1e-7, 1e-9
 CHAPTER_PRODUCTS = "the chapter Inner and outer products (chapters/inner_outer_products.md)"
 CHAPTER_GRADIENTS = "the chapter Gradients (chapters/gradients.md)"
 
@@ -106,70 +116,8 @@ def reference_gradients(
 
 
 # ---------------------------------------------------------------------------------------------
-# Helpers
+# Inputs
 # ---------------------------------------------------------------------------------------------
-
-
-def _close(got: np.ndarray, expected: np.ndarray) -> bool:
-    """Equal within tolerance (nan matches nan: the references are finite, wrong variants may
-    not be)."""
-    with np.errstate(all="ignore"):
-        return got.shape == expected.shape and bool(
-            np.allclose(got, expected, rtol=RTOL, atol=ATOL, equal_nan=True)
-        )
-
-
-def _off(
-    function: str, output: str, got: np.ndarray, expected: np.ndarray, case: str, cause: str
-) -> CheckFailed:
-    """The standard mismatch message."""
-    if not np.all(np.isfinite(got)):
-        size = "contains nan or inf"
-    else:
-        error = float(np.max(np.abs(got - expected)))
-        scale = float(np.linalg.norm(got) + np.linalg.norm(expected))
-        relative = float(np.linalg.norm(got - expected)) / max(scale, 1e-300)
-        size = f"max abs error {error:.1e}, relative error {relative:.1e}"
-    return CheckFailed(f"{function}: {output} is off ({size}; {case}): {cause}")
-
-
-def _diagnose(
-    got: np.ndarray, variants: list[tuple[str, Callable[[], np.ndarray]]], default: str
-) -> str:
-    """The cause of the first known-wrong variant that ``got`` matches, else ``default``."""
-    for cause, build in variants:
-        try:
-            with np.errstate(all="ignore"):
-                wrong = np.asarray(build())
-        except (ValueError, ArithmeticError):  # a variant undefined on these inputs
-            continue
-        if _close(got, wrong):
-            return cause
-    return default
-
-
-def _array(function: str, output: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """``value`` after checking it is a float64 ndarray of the given shape."""
-    if not isinstance(value, np.ndarray):
-        raise CheckFailed(f"{function}: {output} must be a numpy array, got {type(value).__name__}")
-    if value.dtype != np.float64:
-        raise CheckFailed(f"{function}: {output} must have dtype float64, got {value.dtype}")
-    if value.shape != shape:
-        raise CheckFailed(f"{function}: {output} must have shape {shape}, got {value.shape}")
-    return value
-
-
-def _tuple(function: str, result: Any, names: tuple[str, ...]) -> tuple[Any, ...]:
-    """``result`` after checking it is a tuple (or list) with one entry per name."""
-    wanted = f"({', '.join(names)})"
-    if not isinstance(result, (tuple, list)):
-        raise CheckFailed(f"{function} must return {wanted}, got a {type(result).__name__}")
-    if len(result) != len(names):
-        raise CheckFailed(
-            f"{function} must return {wanted}, got a {type(result).__name__} of length "
-            f"{len(result)}"
-        )
-    return tuple(result)
 
 
 def _random_mask(rng: np.random.Generator, N: int, T: int) -> np.ndarray:
@@ -203,9 +151,9 @@ def _inputs(rng: np.random.Generator, shape: tuple[int, int, int, int]) -> tuple
     )
 
 
-def _case(shape: tuple[int, int, int, int], scaled: bool, mask: np.ndarray | None) -> str:
-    N, T, d, dv = shape
-    text = f"N={N}, T={T}, d={d}, dv={dv}, scaled={scaled}"
+def _case(keys: np.ndarray, values: np.ndarray, scaled: bool, mask: np.ndarray | None) -> str:
+    N, T, d = keys.shape
+    text = f"N={N}, T={T}, d={d}, dv={values.shape[2]}, scaled={scaled}"
     if mask is not None:
         text += f", mask={mask.astype(int).tolist()}"
     return text
@@ -221,7 +169,28 @@ def _scale(d: int, scaled: bool) -> float:
 
 
 def _call_softmax(student: Student, z: np.ndarray, **kwargs: Any) -> np.ndarray:
-    return _array("softmax", "the result", student.call("softmax", z.copy(), **kwargs), z.shape)
+    result = call_on_copies(student, "softmax", z, **kwargs)
+    return float_array("softmax", "the result", result, z.shape)
+
+
+def _softmax_variants(z: np.ndarray) -> list[Variant]:
+    return [
+        ("exp(z) is not divided by its sum: the entries must add up to 1", lambda: np.exp(z)),
+        (
+            "normalised over the whole array instead of along the last axis: sum along "
+            "`axis` with keepdims=True",
+            lambda: np.exp(z) / np.exp(z).sum(),
+        ),
+        (
+            "normalised along the first axis instead of the last (the default axis=-1)",
+            lambda: reference_softmax(z, axis=0),
+        ),
+        (
+            "the exponential is missing: z / sum(z) is not the softmax",
+            lambda: z / z.sum(axis=-1, keepdims=True),
+        ),
+        ("sign error: this is the softmax of -z", lambda: reference_softmax(-z)),
+    ]
 
 
 def check_softmax_values(student: Student, rng: np.random.Generator) -> None:
@@ -233,32 +202,24 @@ def check_softmax_values(student: Student, rng: np.random.Generator) -> None:
         3 * rng.standard_normal((3, 5)),
     ]
     for z in inputs:
-        got = _call_softmax(student, z)
-        expected = reference_softmax(z)
-        if _close(got, expected):
-            continue
-        variants = [
-            (
-                "exp(z) is not divided by its sum: the entries must add up to 1",
-                lambda z=z: np.exp(z),
-            ),
-            (
-                "normalised over the whole array instead of along the last axis: sum along "
-                "`axis` with keepdims=True",
-                lambda z=z: np.exp(z) / np.exp(z).sum(),
-            ),
-            (
-                "normalised along the first axis instead of the last (the default axis=-1)",
-                lambda z=z: reference_softmax(z, axis=0),
-            ),
-            (
-                "the exponential is missing: z / sum(z) is not the softmax",
-                lambda z=z: z / z.sum(axis=-1, keepdims=True),
-            ),
-            ("sign error: this is the softmax of -z", lambda z=z: reference_softmax(-z)),
-        ]
-        cause = _diagnose(got, variants, f"compare with the softmax in {CHAPTER_PRODUCTS}")
-        raise _off("softmax", "the result", got, expected, f"z of shape {z.shape}", cause)
+        compare(
+            "softmax",
+            "the result",
+            _call_softmax(student, z),
+            reference_softmax(z),
+            _softmax_variants(z),
+            f"compare with the softmax in {CHAPTER_PRODUCTS}",
+            f"z of shape {z.shape}",
+        )
+
+
+def _globally_shifted(z: np.ndarray) -> list[Variant]:
+    return [
+        (
+            "the max was subtracted over the whole array instead of along `axis`",
+            lambda: np.exp(z - z.max()) / np.exp(z - z.max()).sum(-1, keepdims=True),
+        )
+    ]
 
 
 def check_softmax_stability(student: Student, rng: np.random.Generator) -> None:
@@ -273,9 +234,8 @@ def check_softmax_stability(student: Student, rng: np.random.Generator) -> None:
     for z in inputs:
         got = _call_softmax(student, z)
         expected = reference_softmax(z)
-        if _close(got, expected):
+        if close(got, expected):
             continue
-        shown = np.array2string(z, precision=1, separator=", ")
         if not np.all(np.isfinite(got)):
             cause = (
                 "exp(1e4) overflows to inf (and exp(-1e4) underflows to 0), giving inf/inf or "
@@ -283,19 +243,32 @@ def check_softmax_stability(student: Student, rng: np.random.Generator) -> None:
                 f"'Computing the weights without overflow' in {CHAPTER_PRODUCTS}"
             )
         else:
-            cause = _diagnose(
+            cause = diagnose(
                 got,
-                [
-                    (
-                        "the max was subtracted over the whole array instead of along `axis`",
-                        lambda z=z: (
-                            np.exp(z - z.max()) / np.exp(z - z.max()).sum(-1, keepdims=True)
-                        ),
-                    )
-                ],
+                expected,
+                _globally_shifted(z),
                 f"subtract the max along `axis` before exp, as in {CHAPTER_PRODUCTS}",
             )
-        raise _off("softmax", "the result", got, expected, f"z = {shown}", cause)
+        shown = np.array2string(z, precision=1, separator=", ")
+        raise mismatch("softmax", "the result", got, expected, cause, f"z = {shown}")
+
+
+def _axis_variants(z: np.ndarray) -> list[Variant]:
+    return [
+        (
+            "normalised along the last axis whatever `axis` is: pass axis=axis (with "
+            "keepdims=True) to both the max and the sum",
+            lambda: reference_softmax(z, axis=-1),
+        ),
+        (
+            "normalised along the first axis whatever `axis` is: pass axis=axis to the sum",
+            lambda: reference_softmax(z, axis=0),
+        ),
+        (
+            "normalised over the whole array (axis=None) instead of along `axis`",
+            lambda: np.exp(z - z.max()) / np.exp(z - z.max()).sum(),
+        ),
+    ]
 
 
 def check_softmax_axis(student: Student, rng: np.random.Generator) -> None:
@@ -308,28 +281,14 @@ def check_softmax_axis(student: Student, rng: np.random.Generator) -> None:
         (rng.standard_normal(6), 0),
     ]
     for z, axis in calls:
-        got = _call_softmax(student, z, axis=axis)
-        expected = reference_softmax(z, axis=axis)
-        if _close(got, expected):
-            continue
-        variants = [
-            (
-                "normalised along the last axis whatever `axis` is: pass axis=axis (with "
-                "keepdims=True) to both the max and the sum",
-                lambda z=z: reference_softmax(z, axis=-1),
-            ),
-            (
-                "normalised along the first axis whatever `axis` is: pass axis=axis to the sum",
-                lambda z=z: reference_softmax(z, axis=0),
-            ),
-            (
-                "normalised over the whole array (axis=None) instead of along `axis`",
-                lambda z=z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(),
-            ),
-        ]
-        cause = _diagnose(got, variants, "the entries must sum to 1 along `axis` only")
-        raise _off(
-            f"softmax(z, axis={axis})", "the result", got, expected, f"z of shape {z.shape}", cause
+        compare(
+            f"softmax(z, axis={axis})",
+            "the result",
+            _call_softmax(student, z, axis=axis),
+            reference_softmax(z, axis=axis),
+            _axis_variants(z),
+            "the entries must sum to 1 along `axis` only",
+            f"z of shape {z.shape}",
         )
 
 
@@ -337,38 +296,17 @@ def check_softmax_axis(student: Student, rng: np.random.Generator) -> None:
 # attention_forward
 # ---------------------------------------------------------------------------------------------
 
+WEIGHTS_FORMULA = f"compare with the attention weights w_t in {CHAPTER_PRODUCTS}"
 
-def _call_forward(
-    student: Student,
+
+def _weights_variants(
     query: np.ndarray,
     keys: np.ndarray,
     values: np.ndarray,
     mask: np.ndarray | None,
     scaled: bool,
-) -> tuple[np.ndarray, np.ndarray, Any]:
-    """Call attention_forward (mask and scaled passed only when not the defaults)."""
-    kwargs: dict[str, Any] = {}
-    if mask is not None:
-        kwargs["mask"] = mask.copy()
-    if scaled:
-        kwargs["scaled"] = True
-    result = student.call("attention_forward", query.copy(), keys.copy(), values.copy(), **kwargs)
-    context, weights, cache = _tuple("attention_forward", result, ("context", "weights", "cache"))
-    N, T, _ = keys.shape
-    context = _array("attention_forward", "context", context, (N, values.shape[2]))
-    weights = _array("attention_forward", "weights", weights, (N, T))
-    return context, weights, cache
-
-
-def _weights_cause(
-    got: np.ndarray,
-    query: np.ndarray,
-    keys: np.ndarray,
-    values: np.ndarray,
-    mask: np.ndarray | None,
-    scaled: bool,
-) -> str:
-    """The likely cause of wrong attention weights."""
+) -> list[Variant]:
+    """Known mistakes of the attention weights."""
     d = query.shape[1]
     scale = _scale(d, scaled)
     raw = np.einsum("nd,ntd->nt", query, keys)
@@ -377,7 +315,7 @@ def _weights_cause(
     def weights(scale: float, mask: np.ndarray | None = mask) -> np.ndarray:
         return reference_attention(query, keys, values, mask, scale)[1]
 
-    variants: list[tuple[str, Callable[[], np.ndarray]]] = [
+    variants: list[Variant] = [
         (
             "the softmax runs over the batch axis (axis 0) instead of over the positions t: "
             "normalise each example's T scores (axis=-1)",
@@ -424,173 +362,132 @@ def _weights_cause(
             lambda: np.where(hidden, 0.0, np.exp(scale * raw)),
         )
     )
-    return _diagnose(got, variants, f"compare with the attention weights w_t in {CHAPTER_PRODUCTS}")
+    return variants
 
 
-def _compare_weights(
-    got: np.ndarray,
-    query: np.ndarray,
-    keys: np.ndarray,
-    values: np.ndarray,
-    mask: np.ndarray | None,
-    scaled: bool,
-    function: str,
-    case: str,
-) -> None:
-    expected = reference_attention(query, keys, values, mask, _scale(query.shape[1], scaled))[1]
-    if not _close(got, expected):
-        cause = _weights_cause(got, query, keys, values, mask, scaled)
-        raise _off(function, "weights", got, expected, case, cause)
-    if mask is not None and np.any(got[~mask] != 0.0):
-        leak = float(np.max(np.abs(got[~mask])))
-        raise CheckFailed(
-            f"{function}: weights at masked positions must be exactly 0, got up to {leak:.1e} "
-            f"({case}): set the masked scores to -inf before the softmax (or leave them out)"
+def _context_variants(
+    keys: np.ndarray, values: np.ndarray, expected_weights: np.ndarray
+) -> list[Variant]:
+    """Known mistakes of the context, given right weights."""
+    variants = [
+        (
+            "the context is the plain mean of the values: weight each value by w_t",
+            lambda: values.mean(axis=1),
+        ),
+        (
+            "the context is the plain sum of the values: weight each value by w_t",
+            lambda: values.sum(axis=1),
+        ),
+        (
+            "the context mixes the examples of the batch: context[n] must use only "
+            "weights[n] and values[n]",
+            lambda: expected_weights @ values.sum(axis=0),
+        ),
+    ]
+    if keys.shape == values.shape:
+        variants.append(
+            (
+                "the context averages the keys instead of the values",
+                lambda: np.einsum("nt,ntv->nv", expected_weights, keys),
+            )
         )
+    return variants
 
 
-def _compare_context(
-    got: np.ndarray,
-    weights: np.ndarray,
+def _check_forward(
+    student: Student,
     query: np.ndarray,
     keys: np.ndarray,
     values: np.ndarray,
     mask: np.ndarray | None,
     scaled: bool,
-    function: str,
-    case: str,
-) -> None:
+    outputs: tuple[str, ...] = ("weights", "context"),
+) -> Any:
+    """Call attention_forward (mask and scaled passed only when not the defaults), check the
+    named outputs, and return the cache. A wrong context is blamed on wrong weights first."""
+    kwargs: dict[str, Any] = {}
+    if mask is not None:
+        kwargs["mask"] = mask
+    if scaled:
+        kwargs["scaled"] = True
+    result = call_on_copies(student, "attention_forward", query, keys, values, **kwargs)
+    context, weights, cache = unpack("attention_forward", result, ("context", "weights", "cache"))
+    N, T, _ = keys.shape
+    context = float_array("attention_forward", "context", context, (N, values.shape[2]), "(N, dv)")
+    weights = float_array("attention_forward", "weights", weights, (N, T), "(N, T)")
     expected, expected_weights = reference_attention(
         query, keys, values, mask, _scale(query.shape[1], scaled)
     )
-    if _close(got, expected):
-        return
-    if not _close(weights, expected_weights):
-        cause = "the weights are wrong too: " + _weights_cause(
-            weights, query, keys, values, mask, scaled
+    case = _case(keys, values, scaled, mask)
+    if "weights" in outputs:
+        compare(
+            "attention_forward",
+            "weights",
+            weights,
+            expected_weights,
+            _weights_variants(query, keys, values, mask, scaled),
+            WEIGHTS_FORMULA,
+            case,
         )
-    else:
-        variants = [
-            (
-                "the context is the plain mean of the values: weight each value by w_t",
-                lambda: values.mean(axis=1),
-            ),
-            (
-                "the context is the plain sum of the values: weight each value by w_t",
-                lambda: values.sum(axis=1),
-            ),
-            (
-                "the context mixes the examples of the batch: context[n] must use only "
-                "weights[n] and values[n]",
-                lambda: expected_weights @ values.sum(axis=0),
-            ),
-        ]
-        if keys.shape == values.shape:
-            variants.append(
-                (
-                    "the context averages the keys instead of the values",
-                    lambda: np.einsum("nt,ntv->nv", expected_weights, keys),
-                )
+        if mask is not None and np.any(weights[~mask] != 0.0):
+            leak = float(np.max(np.abs(weights[~mask])))
+            raise CheckFailed(
+                f"attention_forward: weights at masked positions must be exactly 0, got up to "
+                f"{leak:.1e} ({case}): set the masked scores to -inf before the softmax (or "
+                "leave them out)"
             )
-        cause = _diagnose(
-            got, variants, f"context[n] = sum_t w[n, t] values[n, t], see {CHAPTER_PRODUCTS}"
-        )
-    raise _off(function, "context", got, expected, case, cause)
+    if "context" in outputs and not close(context, expected):
+        if not close(weights, expected_weights):
+            cause = "the weights are wrong too: " + diagnose(
+                weights,
+                expected_weights,
+                _weights_variants(query, keys, values, mask, scaled),
+                WEIGHTS_FORMULA,
+            )
+        else:
+            cause = diagnose(
+                context,
+                expected,
+                _context_variants(keys, values, expected_weights),
+                f"context[n] = sum_t w[n, t] values[n, t], see {CHAPTER_PRODUCTS}",
+            )
+        raise mismatch("attention_forward", "context", context, expected, cause, case)
+    return cache
 
 
 def check_attention_forward_weights(student: Student, rng: np.random.Generator) -> None:
     """Unscaled, unmasked weights; N = 1, T = 1, d = dv and a general case."""
     for shape in _shapes(rng):
-        query, keys, values = _inputs(rng, shape)
-        _, weights, _ = _call_forward(student, query, keys, values, None, False)
-        _compare_weights(
-            weights,
-            query,
-            keys,
-            values,
-            None,
-            False,
-            "attention_forward",
-            _case(shape, False, None),
-        )
+        _check_forward(student, *_inputs(rng, shape), None, False, ("weights",))
 
 
 def check_attention_forward_context(student: Student, rng: np.random.Generator) -> None:
     """Unscaled, unmasked context; N = 1, T = 1, d = dv and a general case."""
     for shape in _shapes(rng):
-        query, keys, values = _inputs(rng, shape)
-        context, weights, _ = _call_forward(student, query, keys, values, None, False)
-        _compare_context(
-            context,
-            weights,
-            query,
-            keys,
-            values,
-            None,
-            False,
-            "attention_forward",
-            _case(shape, False, None),
-        )
+        _check_forward(student, *_inputs(rng, shape), None, False, ("context",))
 
 
 def check_attention_forward_scaled(student: Student, rng: np.random.Generator) -> None:
     """scaled=True: weights and context with scores q . k_t / sqrt(d)."""
     for shape in _shapes(rng):
-        query, keys, values = _inputs(rng, shape)
-        context, weights, _ = _call_forward(student, query, keys, values, None, True)
-        case = _case(shape, True, None)
-        _compare_weights(weights, query, keys, values, None, True, "attention_forward", case)
-        _compare_context(
-            context, weights, query, keys, values, None, True, "attention_forward", case
-        )
+        _check_forward(student, *_inputs(rng, shape), None, True)
 
 
 def check_attention_forward_masked(student: Student, rng: np.random.Generator) -> None:
     """Masked weights exactly 0, the others renormalised; context; all-True mask == None."""
     for shape in _shapes(rng):
-        query, keys, values = _inputs(rng, shape)
-        mask = _random_mask(rng, shape[0], shape[1])
-        context, weights, _ = _call_forward(student, query, keys, values, mask, False)
-        case = _case(shape, False, mask)
-        _compare_weights(weights, query, keys, values, mask, False, "attention_forward", case)
-        _compare_context(
-            context, weights, query, keys, values, mask, False, "attention_forward", case
-        )
-    query, keys, values = _inputs(rng, (2, 3, 2, 3))
+        inputs = _inputs(rng, shape)
+        _check_forward(student, *inputs, _random_mask(rng, shape[0], shape[1]), False)
     everything = np.ones((2, 3), dtype=bool)
-    context, weights, _ = _call_forward(student, query, keys, values, everything, False)
-    case = _case((2, 3, 2, 3), False, everything)
-    _compare_weights(weights, query, keys, values, everything, False, "attention_forward", case)
-    _compare_context(
-        context, weights, query, keys, values, everything, False, "attention_forward", case
-    )
+    _check_forward(student, *_inputs(rng, (2, 3, 2, 3)), everything, False)
 
 
 def _expect_mask_error(
     student: Student, args: tuple[np.ndarray, ...], mask: np.ndarray, what: str, hint: str
 ) -> None:
     """attention_forward(*args, mask=mask) must raise ValueError naming `mask`."""
-    try:
-        result = student.call("attention_forward", *(a.copy() for a in args), mask=mask.copy())
-    except StudentRaised as error:
-        if error.type_name != "ValueError":
-            raise CheckFailed(
-                f"attention_forward: {what} must raise ValueError naming `mask`, but it raised "
-                f"{error.type_name}: {error.message[:200]}"
-            ) from None
-        if "mask" not in error.message:
-            raise CheckFailed(
-                f"attention_forward: {what} raised ValueError, but its message does not name "
-                f"`mask`: {error.message[:200]!r}"
-            ) from None
-        return
-    detail = ""
-    if isinstance(result, (tuple, list)) and len(result) == 3:
-        weights = result[1]
-        if isinstance(weights, np.ndarray) and not np.all(np.isfinite(weights)):
-            detail = " (it returned weights containing nan)"
-    raise CheckFailed(
-        f"attention_forward accepted {what} without raising ValueError{detail}: {hint}"
+    expect_value_error(
+        student, "attention_forward", args, {"mask": mask}, naming="mask", what=what, hint=hint
     )
 
 
@@ -647,24 +544,15 @@ def _backward(
     """Run forward (checked first) then backward; return inputs, outputs and references."""
     query, keys, values = _inputs(rng, shape)
     dcontext = rng.standard_normal((shape[0], shape[3]))
-    case = _case(shape, scaled, mask)
-    context, weights, cache = _call_forward(student, query, keys, values, mask, scaled)
-    try:
-        _compare_weights(weights, query, keys, values, mask, scaled, "attention_forward", case)
-        _compare_context(
-            context, weights, query, keys, values, mask, scaled, "attention_forward", case
-        )
-    except CheckFailed as error:
-        raise CheckFailed(
-            f"attention_backward cannot be checked while attention_forward is wrong: {error}"
-        ) from None
-    result = student.call("attention_backward", dcontext.copy(), cache)
-    dquery, dkeys, dvalues = _tuple("attention_backward", result, ("dquery", "dkeys", "dvalues"))
+    with prerequisite("attention_forward", "attention_backward"):
+        cache = _check_forward(student, query, keys, values, mask, scaled)
+    result = call_on_copies(student, "attention_backward", dcontext, cache)
+    dquery, dkeys, dvalues = unpack("attention_backward", result, ("dquery", "dkeys", "dvalues"))
     N, T, d, dv = shape
     got = {
-        "dquery": _array("attention_backward", "dquery", dquery, (N, d)),
-        "dkeys": _array("attention_backward", "dkeys", dkeys, (N, T, d)),
-        "dvalues": _array("attention_backward", "dvalues", dvalues, (N, T, dv)),
+        "dquery": float_array("attention_backward", "dquery", dquery, (N, d), "(N, d)"),
+        "dkeys": float_array("attention_backward", "dkeys", dkeys, (N, T, d), "(N, T, d)"),
+        "dvalues": float_array("attention_backward", "dvalues", dvalues, (N, T, dv), "(N, T, dv)"),
     }
     scale = _scale(d, scaled)
     parts = reference_backward_parts(query, keys, values, mask, scale, dcontext)
@@ -683,18 +571,18 @@ def _backward(
         "parts": parts,
         "scale": scale,
         "scaled": scaled,
-        "case": case,
+        "case": _case(keys, values, scaled, mask),
         "got": got,
         "expected": expected,
     }
 
 
-def _gradient_variants(output: str, run: dict[str, Any]) -> list[tuple[str, Callable]]:
+def _gradient_variants(output: str, run: dict[str, Any]) -> list[Variant]:
     """Known-wrong versions of one gradient, each with its likely cause."""
     query, keys, values = run["query"], run["keys"], run["values"]
     weights, dweights, jdw = (run["parts"][k] for k in ("weights", "dweights", "jdw"))
     scale, expected = run["scale"], run["expected"][output]
-    variants: list[tuple[str, Callable]] = []
+    variants: list[Variant] = []
     if output == "dquery":
         variants += [
             (
@@ -766,21 +654,19 @@ def _gradient_variants(output: str, run: dict[str, Any]) -> list[tuple[str, Call
 
 def _compare_gradients(run: dict[str, Any], outputs: tuple[str, ...]) -> None:
     for output in outputs:
-        got, expected = run["got"][output], run["expected"][output]
-        if _close(got, expected):
-            continue
-        cause = _diagnose(
-            got,
+        compare(
+            "attention_backward",
+            output,
+            run["got"][output],
+            run["expected"][output],
             _gradient_variants(output, run),
             f"compare with the chain rule in {CHAPTER_GRADIENTS} and the softmax "
             "Jacobian dw_t/ds_u = w_t (delta_tu - w_u)",
+            run["case"],
         )
-        raise _off("attention_backward", output, got, expected, run["case"], cause)
 
 
-def _backward_check(
-    outputs: tuple[str, ...], *, scaled: bool, masked: bool
-) -> Callable[[Student, np.random.Generator], None]:
+def _backward_check(outputs: tuple[str, ...], *, scaled: bool, masked: bool) -> Check:
     def check(student: Student, rng: np.random.Generator) -> None:
         for shape in _shapes(rng):
             mask = _random_mask(rng, shape[0], shape[1]) if masked else None
@@ -797,7 +683,7 @@ check_attention_backward_dvalues = _backward_check(("dvalues",), scaled=False, m
 check_attention_backward_scaled = _backward_check(ALL_GRADIENTS, scaled=True, masked=False)
 check_attention_backward_masked = _backward_check(ALL_GRADIENTS, scaled=False, masked=True)
 
-CHECKS: dict[str, Callable[[Student, np.random.Generator], None]] = {
+CHECKS: dict[str, Check] = {
     "softmax_values": check_softmax_values,
     "softmax_stability": check_softmax_stability,
     "softmax_axis": check_softmax_axis,

@@ -3,6 +3,9 @@
 Each entry edits the concatenated SOLUTION code (old -> new, each ``old`` occurring exactly
 once), lists exactly the grade_ids that must then score 0, and gives a phrase that the message
 of every failing check must contain.
+
+``ALTERNATIVES`` edits the solution in the same way into answers that are right but computed
+differently (another order of the sums, a conventional epsilon); each must keep full marks.
 """
 
 from __future__ import annotations
@@ -167,5 +170,65 @@ MISTAKES: dict[str, dict[str, Any]] = {
             "attention_backward_masked",
         ],
         "feedback": "misses the weights",
+    },
+}
+
+ALTERNATIVES: dict[str, dict[str, Any]] = {
+    "softmax-epsilon": {
+        "edits": [
+            (
+                "return exps / np.sum(exps, axis=axis, keepdims=True)",
+                "return exps / (np.sum(exps, axis=axis, keepdims=True) + 1e-8)",
+            )
+        ],
+        "why": "An epsilon of 1e-8 in the denominator, a common guard against division by zero, "
+        "changes the weights by about 1e-8 (the sum is at least 1 after the max shift).",
+    },
+    "softmax-logsumexp": {
+        "edits": [
+            (
+                "return exps / np.sum(exps, axis=axis, keepdims=True)",
+                "return np.exp(shifted - np.log(np.sum(exps, axis=axis, keepdims=True)))",
+            )
+        ],
+        "why": "exp(z - logsumexp(z)) is the softmax, computed through the log of the sum.",
+    },
+    "scale-on-query": {
+        "edits": [
+            (
+                'scores = scale * np.einsum("nd,ntd->nt", query, keys)',
+                'scores = np.einsum("nd,ntd->nt", scale * query, keys)',
+            )
+        ],
+        "why": "Scaling the query before the inner products is scaling the scores after them.",
+    },
+    "context-matmul": {
+        "edits": [
+            (
+                'context = np.einsum("nt,ntv->nv", weights, values)',
+                "context = (weights[:, None, :] @ values)[:, 0, :]",
+            )
+        ],
+        "why": "A batched matrix product sums the same weighted values as the einsum.",
+    },
+    "softmax-jacobian-expanded": {
+        "edits": [
+            (
+                "dscores = weights * (dweights - np.sum(weights * dweights, axis=1, "
+                "keepdims=True))",
+                "dscores = weights * dweights - weights * np.sum(weights * dweights, axis=1, "
+                "keepdims=True)",
+            )
+        ],
+        "why": "Multiplying out w * (dw - sum w dw) reassociates the softmax Jacobian product.",
+    },
+    "dquery-broadcast-sum": {
+        "edits": [
+            (
+                'dquery = np.einsum("nt,ntd->nd", dscores, keys)',
+                "dquery = (dscores[:, :, None] * keys).sum(axis=1)",
+            )
+        ],
+        "why": "Broadcasting and summing over t adds the same products as the einsum.",
     },
 }

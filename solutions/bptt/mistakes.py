@@ -4,6 +4,9 @@ Each entry edits the notebook's solution code (the text between BEGIN/END SOLUTI
 solution cell, concatenated; each ``old`` occurs exactly once) to build an example submission.
 ``lost`` lists exactly the grade_ids that then score 0, and ``feedback`` is a phrase that the
 message of each of those failing checks contains.
+
+``ALTERNATIVES`` edits the solution in the same way into answers that are right but computed
+differently (another order of the sums, a conventional epsilon); each must keep full marks.
 """
 
 MISTAKES = {
@@ -109,5 +112,82 @@ MISTAKES = {
         "edits": [("dL_dw = dL_da2 * h1 + dL_da1 * h0", "dL_dw = dL_da2 * h1")],
         "lost": ["dl_dw_symbolic"],
         "feedback": "path through h1",
+    },
+}
+
+ALTERNATIVES = {
+    "pytorch-clip": {
+        "edits": [
+            (
+                "scale = max_norm / total_norm if total_norm > max_norm else 1.0",
+                "clip_coef = max_norm / (total_norm + 1e-6)  # as torch.nn.utils.clip_grad_norm_\n"
+                "    scale = min(clip_coef, 1.0)",
+            )
+        ],
+        "why": "PyTorch's clip_grad_norm_ adds 1e-6 to the norm and clamps the factor at 1, which "
+        "changes the clipped arrays by about 1e-6 / total_norm.",
+    },
+    "clip-norm-of-norms": {
+        "edits": [
+            (
+                "total_norm = float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))",
+                "total_norm = float(np.sqrt(sum(np.linalg.norm(g) ** 2 for g in grads.values())))",
+            )
+        ],
+        "why": "The squared norms of the arrays add up to the sum of all squared entries.",
+    },
+    "backward-parameters-after-loop": {
+        "edits": [
+            (
+                "    dh_carry = np.zeros(states[:, 0].shape)",
+                "    das = np.empty(a.shape)  # every da_t, for the parameter gradients\n"
+                "    dh_carry = np.zeros(states[:, 0].shape)",
+            ),
+            (
+                "        dx[:, t] = da @ Wx.T\n"
+                "        dWx += x[:, t].T @ da\n"
+                "        dWh += states[:, t].T @ da\n"
+                "        db += da.sum(axis=0)\n"
+                "        dh_carry = da @ Wh.T\n",
+                "        das[:, t] = da\n"
+                "        dh_carry = da @ Wh.T\n"
+                "    dx = das @ Wx.T\n"
+                '    dWx = np.einsum("ntd,nth->dh", x, das)\n'
+                '    dWh = np.einsum("ntk,nth->kh", states[:, :-1], das)\n'
+                "    db = das.sum(axis=(0, 1))\n",
+            ),
+        ],
+        "why": "Summing the parameter gradients over all steps at once, after the loop, adds the "
+        "same terms in another order.",
+    },
+    "mse-sum-over-size": {
+        "edits": [
+            ("loss = float(np.mean(diff**2))", "loss = float(np.sum(diff * diff) / diff.size)"),
+            ("dpred = 2.0 * diff / diff.size", "dpred = diff * (2.0 / diff.size)"),
+        ],
+        "why": "The mean is the sum over the size, and 2 / size is one factor.",
+    },
+    "numgrad-perturbed-copies": {
+        "edits": [
+            (
+                "        original = x[index]\n"
+                "        x[index] = original + h\n"
+                "        f_plus = np.array(f(x), dtype=float)"
+                "  # a copy, in case f returns a view of x\n"
+                "        x[index] = original - h\n"
+                "        f_minus = np.array(f(x), dtype=float)\n"
+                "        x[index] = original\n",
+                "        step = np.zeros(x.shape)\n"
+                "        step[index] = h\n"
+                "        f_plus = np.array(f(x + step), dtype=float)\n"
+                "        f_minus = np.array(f(x - step), dtype=float)\n",
+            )
+        ],
+        "why": "Evaluating f at perturbed copies of x gives the same differences and never "
+        "modifies x.",
+    },
+    "dl-dw-by-sympy": {
+        "edits": [("dL_dw = dL_da2 * h1 + dL_da1 * h0", "dL_dw = sp.diff((h2 - y) ** 2 / 2, w)")],
+        "why": "SymPy's own derivative of the loss is dL/dw in another form.",
     },
 }

@@ -16,19 +16,26 @@ input) and stop with the forward's diagnosis when the forward pass is wrong.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from itertools import permutations
 from typing import Any
 
 import numpy as np
 
-from autograder.harness import CheckFailed, Student, StudentRaised
+from autograder.check_toolkit import (
+    Variant,
+    activation_derivative,
+    call_on_copies,
+    compare,
+    expect_value_error,
+    float_array,
+    prerequisite,
+    unpack,
+)
+from autograder.check_toolkit import activation as phi
+from autograder.harness import Check, Student
 
 Arrays = dict[str, np.ndarray]
-Variants = list[tuple[str, np.ndarray]]
 
-RTOL, ATOL = 1e-7, 1e-9  # a correct float64 answer is within round-off of the reference
-MATCH_RTOL, MATCH_ATOL = 1e-6, 1e-8  # "the answer is this known mistake"
 RELU_MARGIN = 1e-3  # ReLU pre-activations are kept this far from the kink at 0
 
 CELL_CHAPTER = (
@@ -54,83 +61,46 @@ CONCAT_SHAPES = [(2, 3, 3), (1, 2, 3), (4, 5, 2)]  # D = H first: a swapped orde
 STACK_SHAPES = [(3, 3), (1, 3), (4, 2), (2, 5)]  # (D, H); square first: side by side still runs
 LSTM_SHAPES = [(1, 2, 3), (3, 4, 2), (4, 3, 5)]
 GATES = ("i", "f", "g", "o")  # PyTorch's order of the LSTM's gate blocks
-RNN_GRADIENTS = ("dx", "dh_prev", "dWx", "dWh", "db")
-LSTM_GRADIENTS = ("dx", "dh_prev", "dc_prev", "dWx", "dWh", "db")
+GRADIENTS = {
+    "rnn_step_backward": ("dx", "dh_prev", "dWx", "dWh", "db"),
+    "lstm_step_backward": ("dx", "dh_prev", "dc_prev", "dWx", "dWh", "db"),
+}
+SHAPE_NAMES = {
+    "rnn_step_backward": {
+        "dx": "(N, D)",
+        "dh_prev": "(N, H)",
+        "dWx": "(D, H)",
+        "dWh": "(H, H)",
+        "db": "(H,)",
+    },
+    "lstm_step_backward": {
+        "dx": "(N, D)",
+        "dh_prev": "(N, H)",
+        "dc_prev": "(N, H)",
+        "dWx": "(D, 4H)",
+        "dWh": "(H, 4H)",
+        "db": "(4H,)",
+    },
+}
+SHARED = ("dWx", "dWh", "db")  # gradients of parameters shared by the N examples
 
 
 # --------------------------------------------------------------------------------------------
-# Comparing an answer with the reference, and naming the likely mistake
+# Known mistakes of any output, and the comparison with them
 # --------------------------------------------------------------------------------------------
 
 
-def _describe(value: Any) -> str:
-    if isinstance(value, tuple):
-        return f"a tuple of length {len(value)}"
-    if isinstance(value, list):
-        return f"a list of length {len(value)}"
-    if isinstance(value, np.ndarray):
-        return f"an ndarray of shape {value.shape}"
-    return f"a {type(value).__name__}"
-
-
-def _unpack(function: str, result: Any, names: tuple[str, ...]) -> tuple:
-    """The student's returned tuple, after checking that it has one entry per output."""
-    if not isinstance(result, (tuple, list)) or len(result) != len(names):
-        raise CheckFailed(
-            f"{function} must return the tuple ({', '.join(names)}), got {_describe(result)}"
-        )
-    return tuple(result)
-
-
-def _array(
-    function: str,
-    output: str,
-    value: Any,
-    shape: tuple[int, ...],
-    shape_name: str,
-    hints: dict[tuple[int, ...], str] | None = None,
-) -> np.ndarray:
-    """``value`` after checking that it is a float64 ndarray of the expected shape."""
-    if not isinstance(value, np.ndarray):
-        raise CheckFailed(f"{function}: {output} must be a numpy array, got {_describe(value)}")
-    if value.dtype != np.float64:
-        raise CheckFailed(
-            f"{function}: {output} must have dtype float64, got {value.dtype} "
-            "(do not convert the inputs or the result to another type)"
-        )
-    if value.shape != shape:
-        hint = (hints or {}).get(value.shape)
-        if hint is None and len(shape) == 2 and value.shape == shape[::-1]:
-            hint = "it looks transposed"
-        raise CheckFailed(
-            f"{function}: {output} has shape {value.shape}, expected {shape} = {shape_name}"
-            + (f": {hint}" if hint else "")
-        )
-    return value
-
-
-def _relative_error(actual: np.ndarray, expected: np.ndarray) -> float:
-    scale = np.linalg.norm(actual) + np.linalg.norm(expected)
-    return float(np.linalg.norm(actual - expected) / max(scale, np.finfo(np.float64).tiny))
-
-
-def _close(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
-    return actual.shape == expected.shape and bool(
-        np.allclose(actual, expected, rtol=rtol, atol=atol)
-    )
-
-
-def _generic_variants(expected: np.ndarray, batch: int | None) -> Variants:
+def _generic_variants(expected: np.ndarray, batch: int | None) -> list[Variant]:
     """Mistakes that can hit any output: sign, transpose, and a mean over the batch."""
-    variants: Variants = [("wrong sign", -expected)]
+    variants: list[Variant] = [("wrong sign", lambda: -expected)]
     if expected.ndim == 2 and expected.shape[0] == expected.shape[1]:
-        variants.append(("it is transposed", expected.T))
+        variants.append(("it is transposed", lambda: expected.T))
     if batch is not None and batch > 1:
         variants.append(
             (
                 "it is the mean over the batch instead of the sum (a parameter shared by all N "
                 "examples receives the sum of their gradients)",
-                expected / batch,
+                lambda: expected / batch,
             )
         )
     return variants
@@ -141,48 +111,24 @@ def _compare(
     output: str,
     actual: np.ndarray,
     expected: np.ndarray,
-    variants: Callable[[], Variants],
+    variants: list[Variant],
     fallback: str,
-    inputs: str,
+    case: str,
     batch: int | None = None,
 ) -> None:
-    """Raise :class:`CheckFailed`, naming the likely cause, unless ``actual`` is ``expected``.
-
-    ``variants`` computes (cause, wrong answer) pairs, most specific first; it is called only
-    when the answer is wrong. ``fallback`` is the cause when no known mistake matches.
-    """
-    if _close(actual, expected, RTOL, ATOL):
-        return
-    cause = fallback
-    for reason, wrong in [*variants(), *_generic_variants(expected, batch)]:
-        if _close(wrong, expected, MATCH_RTOL, MATCH_ATOL):
-            continue  # on these inputs the mistake happens to give the right answer
-        if _close(actual, wrong, MATCH_RTOL, MATCH_ATOL):
-            cause = reason
-            break
-    with np.errstate(all="ignore"):
-        error = float(np.max(np.abs(actual - expected)))
-        relative = _relative_error(actual, expected)
-    raise CheckFailed(
-        f"{function}: {output} is off (max abs error {error:.1e}, relative error "
-        f"{relative:.1e}): {cause} (inputs: {inputs})"
-    )
+    """:func:`compare`, with the generic mistakes after the specific ``variants``."""
+    variants = [*variants, *_generic_variants(expected, batch)]
+    compare(function, output, actual, expected, variants, fallback, case)
 
 
-def _call(student: Student, function: str, *args: Any, **kwargs: Any) -> Any:
-    """Call the student's function on copies of the arrays (a cache is passed as it is), so
-    that changes made in place cannot reach the references."""
-    copies = [arg.copy() if isinstance(arg, np.ndarray) else arg for arg in args]
-    return student.call(function, *copies, **kwargs)
+def _pick(variants: list[tuple[str, Callable[[], Arrays]]], output: str) -> list[Variant]:
+    """Variants computing several outputs at once, narrowed to ``output``."""
+    return [(cause, lambda thunk=thunk: thunk()[output]) for cause, thunk in variants]
 
 
 # --------------------------------------------------------------------------------------------
 # Vanilla RNN cell: reference, inputs, known mistakes
 # --------------------------------------------------------------------------------------------
-
-
-def _phi(a: np.ndarray, activation: str) -> np.ndarray:
-    return np.tanh(a) if activation == "tanh" else np.where(a > 0, a, 0.0)
 
 
 def _preactivation(x: np.ndarray, h_prev: np.ndarray, Wx: np.ndarray, Wh: np.ndarray) -> np.ndarray:
@@ -199,7 +145,7 @@ def rnn_forward_reference(
 ) -> Arrays:
     """Pre-activation ``a`` and next state ``h`` of one vanilla RNN step."""
     a = _preactivation(x, h_prev, Wx, Wh) + b[np.newaxis, :]
-    return {"a": a, "h": _phi(a, activation)}
+    return {"a": a, "h": phi(a, activation)}
 
 
 def _rnn_gradients(
@@ -225,8 +171,7 @@ def rnn_backward_reference(
 ) -> Arrays:
     """The five gradients of one vanilla RNN step, given the upstream gradient ``dh_next``."""
     a = rnn_forward_reference(x, h_prev, Wx, Wh, b, activation)["a"]
-    dphi = 1.0 / np.cosh(a) ** 2 if activation == "tanh" else (a > 0).astype(np.float64)
-    return _rnn_gradients(x, h_prev, Wx, Wh, dh_next * dphi)
+    return _rnn_gradients(x, h_prev, Wx, Wh, dh_next * activation_derivative(a, activation))
 
 
 def _rnn_inputs(rng: np.random.Generator, N: int, D: int, H: int, activation: str) -> Arrays:
@@ -251,21 +196,24 @@ def _rnn_args(p: Arrays) -> tuple[np.ndarray, ...]:
     return p["x"], p["h_prev"], p["Wx"], p["Wh"], p["b"]
 
 
-def _rnn_forward_variants(p: Arrays, activation: str) -> Variants:
+def _rnn_forward_variants(p: Arrays, activation: str) -> list[Variant]:
     x, h_prev, Wx, Wh, b = _rnn_args(p)
     other = "relu" if activation == "tanh" else "tanh"
     a = _preactivation(x, h_prev, Wx, Wh) + b
     return [
-        ("the bias b is missing: a = x Wx + h_prev Wh + b", _phi(a - b, activation)),
+        ("the bias b is missing: a = x Wx + h_prev Wh + b", lambda: phi(a - b, activation)),
         (
             f"you applied {other} although activation={activation!r} (read the activation "
             "argument)",
-            _phi(a, other),
+            lambda: phi(a, other),
         ),
-        ("the activation is missing: h_next = phi(a), not a", a),
-        ("Wh is transposed: use h_prev @ Wh", _phi(a - h_prev @ Wh + h_prev @ Wh.T, activation)),
-        ("the term h_prev Wh is missing", _phi(a - h_prev @ Wh, activation)),
-        ("the term x Wx is missing", _phi(a - x @ Wx, activation)),
+        ("the activation is missing: h_next = phi(a), not a", lambda: a),
+        (
+            "Wh is transposed: use h_prev @ Wh",
+            lambda: phi(a - h_prev @ Wh + h_prev @ Wh.T, activation),
+        ),
+        ("the term h_prev Wh is missing", lambda: phi(a - h_prev @ Wh, activation)),
+        ("the term x Wx is missing", lambda: phi(a - x @ Wx, activation)),
     ]
 
 
@@ -286,52 +234,40 @@ def _checked_rnn_forward(
 ) -> Any:
     """Run the student's rnn_step_forward, check h_next, and return the cache."""
     kwargs = {} if default else {"activation": activation}
-    result = _call(student, "rnn_step_forward", *_rnn_args(p), **kwargs)
+    result = call_on_copies(student, "rnn_step_forward", *_rnn_args(p), **kwargs)
     N, H = p["h_prev"].shape
-    try:
-        h_next, cache = _unpack("rnn_step_forward", result, ("h_next", "cache"))
-        h_next = _array(
+    with prerequisite("rnn_step_forward", caller):
+        h_next, cache = unpack("rnn_step_forward", result, ("h_next", "cache"))
+        h_next = float_array(
             "rnn_step_forward", "h_next", h_next, (N, H), "(N, H)", _rnn_forward_hints(N, H)
-        )
-        expected = rnn_forward_reference(*_rnn_args(p), activation)["h"]
-        inputs = _describe_rnn(p, activation) + (
-            " (activation left at its default)" if default else ""
         )
         _compare(
             "rnn_step_forward",
             "h_next",
             h_next,
-            expected,
-            lambda: _rnn_forward_variants(p, activation),
+            rnn_forward_reference(*_rnn_args(p), activation)["h"],
+            _rnn_forward_variants(p, activation),
             CELL_CHAPTER,
-            inputs,
+            _describe_rnn(p, activation) + (" (activation left at its default)" if default else ""),
         )
-    except CheckFailed as failure:
-        if caller is None:
-            raise
-        raise CheckFailed(
-            f"{caller} cannot be checked until rnn_step_forward is right (the backward pass "
-            f"starts from its cache). {failure}"
-        ) from None
     return cache
 
 
 def _rnn_backward_variants(
     p: Arrays, activation: str, dh_next: np.ndarray, output: str
-) -> Variants:
+) -> list[Variant]:
     """Known mistakes of the backward pass: their value of ``output``."""
     x, h_prev, Wx, Wh, b = _rnn_args(p)
     forward = rnn_forward_reference(x, h_prev, Wx, Wh, b, activation)
     a, h = forward["a"], forward["h"]
-    dphi = 1.0 / np.cosh(a) ** 2 if activation == "tanh" else (a > 0).astype(np.float64)
-    da = dh_next * dphi
+    da = dh_next * activation_derivative(a, activation)
     right = _rnn_gradients(x, h_prev, Wx, Wh, da)
-    variants = []
+    variants: list[tuple[str, Callable[[], Arrays]]] = []
     if activation == "tanh":
         variants.append(
             (
                 "tanh'(a) is 1 - tanh(a)**2 = 1 - h_next**2, not 1 - a**2",
-                _rnn_gradients(x, h_prev, Wx, Wh, dh_next * (1 - a**2)),
+                lambda: _rnn_gradients(x, h_prev, Wx, Wh, dh_next * (1 - a**2)),
             )
         )
     else:
@@ -339,36 +275,62 @@ def _rnn_backward_variants(
             (
                 "with activation='relu' you used the tanh derivative 1 - h_next**2; relu'(a) is 1 "
                 "where a > 0 and 0 elsewhere (keep the activation in the cache)",
-                _rnn_gradients(x, h_prev, Wx, Wh, dh_next * (1 - h**2)),
+                lambda: _rnn_gradients(x, h_prev, Wx, Wh, dh_next * (1 - h**2)),
             ),
             (
                 "relu was applied to the upstream gradient (max(dh_next, 0)); the derivative "
                 "multiplies dh_next by the mask a > 0",
-                _rnn_gradients(x, h_prev, Wx, Wh, np.maximum(dh_next, 0.0)),
+                lambda: _rnn_gradients(x, h_prev, Wx, Wh, np.maximum(dh_next, 0.0)),
             ),
         ]
     variants += [
         (
             "the derivative of the activation is missing: da = dh_next * phi'(a), not dh_next",
-            _rnn_gradients(x, h_prev, Wx, Wh, dh_next),
+            lambda: _rnn_gradients(x, h_prev, Wx, Wh, dh_next),
         ),
-        ("Wh is not transposed: dh_prev = da Wh^T", {**right, "dh_prev": da @ Wh}),
-        ("dWh uses h_next instead of h_prev: dWh = h_prev^T da", {**right, "dWh": h.T @ da}),
-        ("dWx uses dh_next instead of da = dh_next * phi'(a)", {**right, "dWx": x.T @ dh_next}),
+        ("Wh is not transposed: dh_prev = da Wh^T", lambda: {**right, "dh_prev": da @ Wh}),
+        (
+            "dWh uses h_next instead of h_prev: dWh = h_prev^T da",
+            lambda: {**right, "dWh": h.T @ da},
+        ),
+        (
+            "dWx uses dh_next instead of da = dh_next * phi'(a)",
+            lambda: {**right, "dWx": x.T @ dh_next},
+        ),
     ]
-    return [(cause, grads[output]) for cause, grads in variants]
+    return _pick(variants, output)
 
 
-def _rnn_backward_check(output: str) -> Callable[[Student, np.random.Generator], None]:
+def _check_gradient(
+    student: Student,
+    function: str,
+    output: str,
+    upstream: tuple[np.ndarray, ...],
+    cache: Any,
+    expected: np.ndarray,
+    variants: list[Variant],
+    fallback: str,
+    case: str,
+) -> None:
+    """Call the student's backward ``function`` and check one of its gradients."""
+    names = GRADIENTS[function]
+    result = unpack(function, call_on_copies(student, function, *upstream, cache), names)
+    N = upstream[0].shape[0]
+    hints = {(N, *expected.shape): "sum over the batch (axis 0)"} if output == "db" else None
+    actual = float_array(
+        function,
+        output,
+        result[names.index(output)],
+        expected.shape,
+        SHAPE_NAMES[function][output],
+        hints,
+    )
+    batch = N if output in SHARED else None
+    _compare(function, output, actual, expected, variants, fallback, case, batch)
+
+
+def _rnn_backward_check(output: str) -> Check:
     """A check of one output of rnn_step_backward, for tanh and for relu."""
-    shape_names = {
-        "dx": "(N, D)",
-        "dh_prev": "(N, H)",
-        "dWx": "(D, H)",
-        "dWh": "(H, H)",
-        "db": "(H,)",
-    }
-    index = RNN_GRADIENTS.index(output)
 
     def check(student: Student, rng: np.random.Generator) -> None:
         for activation in ("tanh", "relu"):
@@ -376,30 +338,16 @@ def _rnn_backward_check(output: str) -> Callable[[Student, np.random.Generator],
                 p = _rnn_inputs(rng, N, D, H, activation)
                 cache = _checked_rnn_forward(student, p, activation, caller="rnn_step_backward")
                 dh_next = rng.standard_normal((N, H))
-                result = _unpack(
-                    "rnn_step_backward",
-                    _call(student, "rnn_step_backward", dh_next, cache),
-                    RNN_GRADIENTS,
-                )
-                expected = rnn_backward_reference(dh_next, *_rnn_args(p), activation)[output]
-                hints = {(N, H): "sum da over the batch (axis 0)"} if output == "db" else None
-                actual = _array(
+                _check_gradient(
+                    student,
                     "rnn_step_backward",
                     output,
-                    result[index],
-                    expected.shape,
-                    shape_names[output],
-                    hints,
-                )
-                _compare(
-                    "rnn_step_backward",
-                    output,
-                    actual,
-                    expected,
-                    partial(_rnn_backward_variants, p, activation, dh_next, output),
+                    (dh_next,),
+                    cache,
+                    rnn_backward_reference(dh_next, *_rnn_args(p), activation)[output],
+                    _rnn_backward_variants(p, activation, dh_next, output),
                     GRADIENTS_CHAPTER,
                     _describe_rnn(p, activation),
-                    batch=N if output in ("dWx", "dWh", "db") else None,
                 )
 
     check.__name__ = f"check_rnn_step_backward_{output.lower()}"
@@ -424,23 +372,14 @@ def check_rnn_step_forward_bad_activation(student: Student, rng: np.random.Gener
     """rnn_step_forward: any activation other than 'tanh' or 'relu' raises ValueError."""
     p = _rnn_inputs(rng, 2, 3, 4, "tanh")
     for bad in ("sigmoid", "linear"):
-        try:
-            _call(student, "rnn_step_forward", *_rnn_args(p), activation=bad)
-        except StudentRaised as error:
-            if error.type_name != "ValueError":
-                raise CheckFailed(
-                    f"rnn_step_forward: activation={bad!r} must raise ValueError, it raised "
-                    f"{error.type_name}: {error.message}"
-                ) from None
-            if "activation" not in error.message:
-                raise CheckFailed(
-                    f"rnn_step_forward: the ValueError for activation={bad!r} must name the "
-                    f"argument 'activation' in its message, got: {error.message!r}"
-                ) from None
-            continue
-        raise CheckFailed(
-            f"rnn_step_forward: activation={bad!r} must raise ValueError, but the function "
-            "returned normally: accept only 'tanh' and 'relu'"
+        expect_value_error(
+            student,
+            "rnn_step_forward",
+            _rnn_args(p),
+            {"activation": bad},
+            naming="activation",
+            what=f"activation={bad!r}",
+            hint="accept only 'tanh' and 'relu'",
         )
 
 
@@ -456,15 +395,6 @@ def _stack_reference(Wx: np.ndarray, Wh: np.ndarray) -> np.ndarray:
     return W
 
 
-def _stack_variants(Wx: np.ndarray, Wh: np.ndarray) -> Variants:
-    return [
-        (
-            "you put Wh on top of Wx; Wx must come first (rows 0 to D - 1), then Wh",
-            np.concatenate([Wh, Wx]),
-        )
-    ]
-
-
 def check_stack_weights_values(student: Student, rng: np.random.Generator) -> None:
     """stack_weights: W = [[Wx], [Wh]] of shape (D + H, H)."""
     for D, H in STACK_SHAPES:
@@ -473,26 +403,30 @@ def check_stack_weights_values(student: Student, rng: np.random.Generator) -> No
             (D, 2 * H): "you placed Wx and Wh side by side; stack Wx on top of Wh (along axis 0)",
             (H, D + H): "stack Wx on top of Wh (along axis 0), not side by side or transposed",
         }
-        W = _array(
+        W = float_array(
             "stack_weights",
             "W",
-            _call(student, "stack_weights", Wx, Wh),
+            call_on_copies(student, "stack_weights", Wx, Wh),
             (D + H, H),
             "(D + H, H)",
             hints,
+        )
+        wh_on_top = (
+            "you put Wh on top of Wx; Wx must come first (rows 0 to D - 1), then Wh",
+            lambda Wx=Wx, Wh=Wh: np.concatenate([Wh, Wx]),
         )
         _compare(
             "stack_weights",
             "W",
             W,
             _stack_reference(Wx, Wh),
-            partial(_stack_variants, Wx, Wh),
+            [wh_on_top],
             f"Wx must fill the first D rows and Wh the last H rows; {CELL_CHAPTER}",
             f"D={D}, H={H}",
         )
 
 
-def _concat_variants(p: Arrays, activation: str) -> Variants:
+def _concat_variants(p: Arrays, activation: str) -> list[Variant]:
     x, h_prev, Wx, Wh, b = _rnn_args(p)
     variants = _rnn_forward_variants(p, activation)
     if Wx.shape[0] == Wx.shape[1]:  # D = H: [h_prev, x] W runs, and gives the wrong answer
@@ -500,7 +434,7 @@ def _concat_variants(p: Arrays, activation: str) -> Variants:
             (
                 "the concatenation is in the wrong order: the rows of W are Wx then Wh, so the "
                 "row must be [x, h_prev]",
-                _phi(h_prev @ Wx + x @ Wh + b, activation),
+                lambda: phi(h_prev @ Wx + x @ Wh + b, activation),
             )
         )
     return variants
@@ -513,17 +447,18 @@ def check_concat_step_forward_values(student: Student, rng: np.random.Generator)
             p = _rnn_inputs(rng, N, D, H, activation)
             x, h_prev, Wx, Wh, b = _rnn_args(p)
             W = _stack_reference(Wx, Wh)
-            result = _call(student, "concat_step_forward", x, h_prev, W, b, activation=activation)
-            h_next = _array(
+            result = call_on_copies(
+                student, "concat_step_forward", x, h_prev, W, b, activation=activation
+            )
+            h_next = float_array(
                 "concat_step_forward", "h_next", result, (N, H), "(N, H)", _rnn_forward_hints(N, H)
             )
-            expected = rnn_forward_reference(x, h_prev, Wx, Wh, b, activation)["h"]
             _compare(
                 "concat_step_forward",
                 "h_next",
                 h_next,
-                expected,
-                partial(_concat_variants, p, activation),
+                rnn_forward_reference(x, h_prev, Wx, Wh, b, activation)["h"],
+                _concat_variants(p, activation),
                 f"h_next = phi([x, h_prev] W + b); {CELL_CHAPTER}",
                 _describe_rnn(p, activation),
             )
@@ -594,7 +529,7 @@ def lstm_backward_reference(
     """
     fw = lstm_forward_reference(x, h_prev, c_prev, Wx, Wh, b)
     H = h_prev.shape[1]
-    tanh_derivative = 1.0 / np.cosh(fw["c"]) ** 2 if tanh_c_derivative else 1.0
+    tanh_derivative = activation_derivative(fw["c"], "tanh") if tanh_c_derivative else 1.0
     dc = (dc_next if carry else 0.0) + dh_next * fw["o"] * tanh_derivative
     d_gate = {
         "i": dc * fw["g"],
@@ -607,7 +542,7 @@ def lstm_backward_reference(
             name: d_gate[name] * (_sigmoid(fw[f"z{name}"]) * _sigmoid(-fw[f"z{name}"]))
             for name in ("i", "f", "o")
         }
-        d_z["g"] = d_gate["g"] / np.cosh(fw["zg"]) ** 2
+        d_z["g"] = d_gate["g"] * activation_derivative(fw["zg"], "tanh")
     else:
         d_z = d_gate
     da = np.empty_like(fw["a"])
@@ -638,132 +573,108 @@ def _describe_lstm(p: Arrays) -> str:
     return f"N={N}, D={D}, H={p['h_prev'].shape[1]}"
 
 
-def _lstm_forward_variants(p: Arrays, output: str) -> Variants:
+def _lstm_forward_variants(p: Arrays, output: str) -> list[Variant]:
     """Known mistakes of the forward pass: their ``h`` or ``c`` (``output``)."""
     args = _lstm_args(p)
     c_prev = p["c_prev"]
     fw = lstm_forward_reference(*args)
     i, f, g, o = fw["i"], fw["f"], fw["g"], fw["o"]
+
+    def cell(c: np.ndarray) -> Arrays:
+        return {"c": c, "h": o * np.tanh(c)}
+
     wrong_order = [
         (
             f"the gate blocks are in the wrong order: you read the columns of a as "
             f"({', '.join(order)}); the order is i, f, g, o (input, forget, cell candidate, "
             "output), as in PyTorch",
-            lstm_forward_reference(*args, order=order),
+            lambda order=order: lstm_forward_reference(*args, order=order),
         )
         for order in permutations(GATES)
         if order != GATES
     ]
-    c_sigmoid_g = f * c_prev + i * _sigmoid(fw["zg"])
     variants = [
         *wrong_order,
         (
             "the bias b is missing: a = x Wx + h_prev Wh + b",
-            lstm_forward_reference(*args, bias=False),
+            lambda: lstm_forward_reference(*args, bias=False),
         ),
-        ("h_next is missing the tanh: h_next = o * tanh(c_next)", {"c": fw["c"], "h": o * fw["c"]}),
+        (
+            "h_next is missing the tanh: h_next = o * tanh(c_next)",
+            lambda: {"c": fw["c"], "h": o * fw["c"]},
+        ),
         (
             "h_next uses c_prev instead of c_next: h_next = o * tanh(c_next)",
-            {"c": fw["c"], "h": o * np.tanh(c_prev)},
+            lambda: {"c": fw["c"], "h": o * np.tanh(c_prev)},
         ),
-        (
-            "the input gate is missing: c_next = f * c_prev + i * g",
-            {"c": f * c_prev + g, "h": o * np.tanh(f * c_prev + g)},
-        ),
-        (
-            "the forget gate is missing: c_next = f * c_prev + i * g",
-            {"c": c_prev + i * g, "h": o * np.tanh(c_prev + i * g)},
-        ),
+        ("the input gate is missing: c_next = f * c_prev + i * g", lambda: cell(f * c_prev + g)),
+        ("the forget gate is missing: c_next = f * c_prev + i * g", lambda: cell(c_prev + i * g)),
         (
             "the cell candidate g must use tanh, not the sigmoid",
-            {"c": c_sigmoid_g, "h": o * np.tanh(c_sigmoid_g)},
+            lambda: cell(f * c_prev + i * _sigmoid(fw["zg"])),
         ),
     ]
-    return [(cause, values[output]) for cause, values in variants]
+    return _pick(variants, output)
 
 
 def _checked_lstm_forward(
     student: Student, p: Arrays, outputs: tuple[str, ...], caller: str | None = None
 ) -> Any:
     """Run the student's lstm_step_forward, check the named outputs, and return the cache."""
-    result = _call(student, "lstm_step_forward", *_lstm_args(p))
+    result = call_on_copies(student, "lstm_step_forward", *_lstm_args(p))
     N, H = p["h_prev"].shape
     expected = lstm_forward_reference(*_lstm_args(p))
-    try:
-        h_next, c_next, cache = _unpack("lstm_step_forward", result, ("h_next", "c_next", "cache"))
+    with prerequisite("lstm_step_forward", caller):
+        h_next, c_next, cache = unpack("lstm_step_forward", result, ("h_next", "c_next", "cache"))
         for output, value in (("h_next", h_next), ("c_next", c_next)):
             if output not in outputs:
                 continue
-            value = _array("lstm_step_forward", output, value, (N, H), "(N, H)")
+            value = float_array("lstm_step_forward", output, value, (N, H), "(N, H)")
             key = output[0]
             _compare(
                 "lstm_step_forward",
                 output,
                 value,
                 expected[key],
-                partial(_lstm_forward_variants, p, key),
+                _lstm_forward_variants(p, key),
                 LSTM_FORWARD_FORMULA,
                 _describe_lstm(p),
             )
-    except CheckFailed as failure:
-        if caller is None:
-            raise
-        raise CheckFailed(
-            f"{caller} cannot be checked until lstm_step_forward is right (the backward pass "
-            f"starts from its cache). {failure}"
-        ) from None
     return cache
 
 
 def _lstm_backward_variants(
     p: Arrays, dh_next: np.ndarray, dc_next: np.ndarray, output: str
-) -> Variants:
+) -> list[Variant]:
     args = (dh_next, dc_next, *_lstm_args(p))
+    switched_off = {  # the part of the chain rule the mistake leaves out -> its cause
+        "forget": "dc_prev is missing the forget-gate factor: dc_prev = dc * f, where dc = "
+        "dc_next + dh_next * o * (1 - tanh(c_next)**2)",
+        "carry": "the incoming cell gradient dc_next is not added: dc = dc_next + dh_next * o * "
+        "(1 - tanh(c_next)**2)",
+        "tanh_c_derivative": "dc is missing the derivative of tanh(c_next): dc = dc_next + "
+        "dh_next * o * (1 - tanh(c_next)**2)",
+        "gate_derivatives": "the gates' own derivatives are missing: multiply by s * (1 - s) for "
+        "i, f, o and by 1 - g**2 for g",
+    }
     variants = [
-        (
-            "dc_prev is missing the forget-gate factor: dc_prev = dc * f, where dc = dc_next + "
-            "dh_next * o * (1 - tanh(c_next)**2)",
-            lstm_backward_reference(*args, forget=False),
-        ),
-        (
-            "the incoming cell gradient dc_next is not added: dc = dc_next + dh_next * o * "
-            "(1 - tanh(c_next)**2)",
-            lstm_backward_reference(*args, carry=False),
-        ),
-        (
-            "dc is missing the derivative of tanh(c_next): dc = dc_next + dh_next * o * "
-            "(1 - tanh(c_next)**2)",
-            lstm_backward_reference(*args, tanh_c_derivative=False),
-        ),
-        (
-            "the gates' own derivatives are missing: multiply by s * (1 - s) for i, f, o and by "
-            "1 - g**2 for g",
-            lstm_backward_reference(*args, gate_derivatives=False),
-        ),
+        (cause, lambda part=part: lstm_backward_reference(*args, **{part: False}))
+        for part, cause in switched_off.items()
     ]
     variants += [
         (
             f"the blocks of the gate gradients are in the wrong order ({', '.join(order)}); they "
             "must follow the forward's order i, f, g, o",
-            lstm_backward_reference(*args, order=order),
+            lambda order=order: lstm_backward_reference(*args, order=order),
         )
         for order in permutations(GATES)
         if order != GATES
     ]
-    return [(cause, grads[output]) for cause, grads in variants]
+    return _pick(variants, output)
 
 
-def _lstm_backward_check(output: str) -> Callable[[Student, np.random.Generator], None]:
+def _lstm_backward_check(output: str) -> Check:
     """A check of one output of lstm_step_backward."""
-    shape_names = {
-        "dx": "(N, D)",
-        "dh_prev": "(N, H)",
-        "dc_prev": "(N, H)",
-        "dWx": "(D, 4H)",
-        "dWh": "(H, 4H)",
-        "db": "(4H,)",
-    }
-    index = LSTM_GRADIENTS.index(output)
 
     def check(student: Student, rng: np.random.Generator) -> None:
         for N, D, H in LSTM_SHAPES:
@@ -772,30 +683,16 @@ def _lstm_backward_check(output: str) -> Callable[[Student, np.random.Generator]
                 student, p, ("h_next", "c_next"), caller="lstm_step_backward"
             )
             dh_next, dc_next = rng.standard_normal((N, H)), rng.standard_normal((N, H))
-            result = _unpack(
-                "lstm_step_backward",
-                _call(student, "lstm_step_backward", dh_next, dc_next, cache),
-                LSTM_GRADIENTS,
-            )
-            expected = lstm_backward_reference(dh_next, dc_next, *_lstm_args(p))[output]
-            hints = {(N, 4 * H): "sum over the batch (axis 0)"} if output == "db" else None
-            actual = _array(
+            _check_gradient(
+                student,
                 "lstm_step_backward",
                 output,
-                result[index],
-                expected.shape,
-                shape_names[output],
-                hints,
-            )
-            _compare(
-                "lstm_step_backward",
-                output,
-                actual,
-                expected,
-                partial(_lstm_backward_variants, p, dh_next, dc_next, output),
+                (dh_next, dc_next),
+                cache,
+                lstm_backward_reference(dh_next, dc_next, *_lstm_args(p))[output],
+                _lstm_backward_variants(p, dh_next, dc_next, output),
                 LSTM_BACKWARD_FORMULA,
                 _describe_lstm(p),
-                batch=N if output in ("dWx", "dWh", "db") else None,
             )
 
     check.__name__ = f"check_lstm_step_backward_{output.lower()}"
@@ -815,14 +712,20 @@ def check_lstm_step_forward_c_next(student: Student, rng: np.random.Generator) -
         _checked_lstm_forward(student, _lstm_inputs(rng, N, D, H), ("c_next",))
 
 
-CHECKS: dict[str, Callable[[Student, np.random.Generator], None]] = {
+CHECKS: dict[str, Check] = {
     "rnn_step_forward_tanh_values": check_rnn_step_forward_tanh_values,
     "rnn_step_forward_relu_values": check_rnn_step_forward_relu_values,
     "rnn_step_forward_bad_activation": check_rnn_step_forward_bad_activation,
-    **{f"rnn_step_backward_{name.lower()}": _rnn_backward_check(name) for name in RNN_GRADIENTS},
+    **{
+        f"rnn_step_backward_{name.lower()}": _rnn_backward_check(name)
+        for name in GRADIENTS["rnn_step_backward"]
+    },
     "stack_weights_values": check_stack_weights_values,
     "concat_step_forward_values": check_concat_step_forward_values,
     "lstm_step_forward_h_next": check_lstm_step_forward_h_next,
     "lstm_step_forward_c_next": check_lstm_step_forward_c_next,
-    **{f"lstm_step_backward_{name.lower()}": _lstm_backward_check(name) for name in LSTM_GRADIENTS},
+    **{
+        f"lstm_step_backward_{name.lower()}": _lstm_backward_check(name)
+        for name in GRADIENTS["lstm_step_backward"]
+    },
 }

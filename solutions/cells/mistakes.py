@@ -7,6 +7,10 @@ of each lost check contains.
 
 The backward checks run the student's forward function first, so a mistake in a forward pass
 also loses the backward checks of that cell, with the forward's diagnosis in the message.
+
+``ALTERNATIVES`` edits the solution in the same way into answers that are right but computed
+differently (another order of the sums, another formula for the same value); each must keep
+full marks.
 """
 
 from __future__ import annotations
@@ -154,5 +158,55 @@ MISTAKES: dict[str, dict] = {
         ],
         "lost": LSTM_BACKWARD,
         "feedback": "derivative of tanh(c_next)",
+    },
+}
+
+ALTERNATIVES: dict[str, dict] = {
+    "preactivation-reordered": {
+        "edits": [
+            (
+                "a = x @ Wx + h_prev @ Wh + b  # pre-activation (N, H)",
+                "a = b + h_prev @ Wh + x @ Wx  # pre-activation (N, H)",
+            )
+        ],
+        "why": "The same sum in another order differs from the reference by round-off only.",
+    },
+    "tanh-derivative-from-a": {
+        "edits": [("da = dh_next * (1.0 - h_next**2)", "da = dh_next / np.cosh(a) ** 2")],
+        "why": "tanh'(a) = 1 / cosh(a)**2 = 1 - tanh(a)**2: the same derivative, another formula.",
+    },
+    "relu-where": {
+        "edits": [("h_next = np.maximum(a, 0.0)", "h_next = np.where(a > 0, a, 0.0)")],
+        "why": "np.where(a > 0, a, 0) is ReLU element by element, like np.maximum(a, 0).",
+    },
+    "backward-einsum": {
+        "edits": [
+            (
+                "    dx = da @ Wx.T\n"
+                "    dh_prev = da @ Wh.T\n"
+                "    dWx = x.T @ da\n"
+                "    dWh = h_prev.T @ da\n"
+                "    db = da.sum(axis=0)\n",
+                '    dx = np.einsum("nk,dk->nd", da, Wx)\n'
+                '    dh_prev = np.einsum("nk,jk->nj", da, Wh)\n'
+                '    dWx = np.einsum("nd,nk->dk", x, da)\n'
+                '    dWh = np.einsum("nj,nk->jk", h_prev, da)\n'
+                '    db = np.einsum("nk->k", da)\n',
+            )
+        ],
+        "why": "einsum sums the same products as the matrix products, in another order.",
+    },
+    "stack-concatenate": {
+        "edits": [("W = np.vstack([Wx, Wh])", "W = np.concatenate([Wx, Wh], axis=0)")],
+        "why": "Concatenating along axis 0 is stacking Wx on top of Wh.",
+    },
+    "lstm-logistic-exp": {
+        "edits": [
+            (
+                "s = 0.5 * (1.0 + np.tanh(0.5 * a))",
+                "s = 1.0 / (1.0 + np.exp(-a))",
+            )
+        ],
+        "why": "1 / (1 + exp(-a)) is the logistic sigmoid that 0.5 (1 + tanh(a / 2)) computes.",
     },
 }

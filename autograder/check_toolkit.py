@@ -1,0 +1,280 @@
+"""What every assignment's checks (``solutions/*/checks.py``) share: validating the student's
+return values, comparing them with a reference within one set of tolerances, naming the likely
+mistake, and calling the student's functions safely.
+
+A known mistake is a *variant*: a pair ``(cause, thunk)`` of the message that names it and a
+zero-argument callable computing the wrong answer it gives. Thunks run only when an answer is
+wrong, in order, until one matches: a right answer costs nothing, a variant may be expensive or
+undefined on some inputs (it is skipped when its thunk raises ValueError or ArithmeticError),
+and a variant built in a loop stays tied to its own inputs through default arguments.
+
+This module runs in the student's kernel as well as in the grader: it imports only the standard
+library, NumPy and :mod:`autograder.harness`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from autograder.harness import CheckFailed, Student, StudentRaised
+
+Variant = tuple[str, Callable[[], Any]]
+
+# Tolerances of every comparison: answer against reference, and answer against a known mistake.
+# The checks draw inputs of order 1 (standard normal entries, weights divided by sqrt(fan-in),
+# gradient dicts with a global norm between 1 and 10), so answers are of order 1 to 100, and:
+# - reassociating sums and products (h @ Wh + x @ Wx for x @ Wx + h @ Wh, einsum for @, another
+#   order of accumulation) changes an answer by about 1e-15 of its terms;
+# - a conventional epsilon changes it by the epsilon over what it is added to: PyTorch's
+#   clip_grad_norm_ divides by total_norm + 1e-6 with total_norm >= 1 (at most 1e-6 relative),
+#   a softmax divides by its sum + 1e-8 (or less) with the sum >= 1 after the max shift (1e-8
+#   relative); in attention's backward pass such a softmax turns a gradient that is exactly 0
+#   (one position, T = 1) into about 1e-8 * |dweights| * |keys|, up to a few 1e-7 absolute.
+# Over hundreds of random inputs such answers stay below a quarter of RTOL and ATOL (PyTorch's clip
+# below a tenth), while a catalogued mistake is off by at least ten times them on the case where
+# its check fails (tests/test_checks.py runs every mistake and every such alternative).
+RTOL, ATOL = 1e-5, 1e-6
+# A central-difference estimate (step 1e-5) is compared at 5e-4: loose enough for an x left
+# perturbed by the step (a mistake with a check of its own), tight enough for a missing 1/2, a
+# wrong sign or an ignored upstream gradient.
+ESTIMATE_TOL = 5e-4
+# An input the student's function must leave unchanged may differ by round-off only (x[i] += h
+# then x[i] -= h restores an entry of order 1 to within 1e-16).
+RESTORED_ATOL = 1e-12
+
+
+# --------------------------------------------------------------------------------------------
+# Validating a return value
+# --------------------------------------------------------------------------------------------
+
+
+def describe(value: Any) -> str:
+    """What ``value`` is, for a message: its type, and its length or shape and dtype."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    name = type(value).__name__
+    article = "an" if name[0] in "aeiouAEIOU" else "a"
+    if isinstance(value, (tuple, list, dict)):
+        return f"{article} {name} of length {len(value)}"
+    return f"{article} {name}"
+
+
+def unpack(function: str, result: Any, names: tuple[str, ...]) -> tuple[Any, ...]:
+    """``result`` as a tuple, after checking it is a tuple or list with one entry per name."""
+    if not isinstance(result, (tuple, list)) or len(result) != len(names):
+        raise CheckFailed(f"{function} must return ({', '.join(names)}), got {describe(result)}")
+    return tuple(result)
+
+
+def float_array(
+    function: str,
+    output: str,
+    value: Any,
+    shape: tuple[int, ...],
+    shape_name: str = "",
+    hints: dict[tuple[int, ...], str] | None = None,
+    hint: str = "",
+) -> np.ndarray:
+    """``value`` after checking it is a float64 ndarray of the given shape.
+
+    On a wrong shape the message names ``shape_name`` (e.g. "(N, H)") and gives the hint for
+    that wrong shape from ``hints``, else "it looks transposed" when it is, else ``hint``.
+    """
+    if not isinstance(value, np.ndarray):
+        raise CheckFailed(f"{function}: {output} must be a numpy array, got {describe(value)}")
+    if value.dtype != np.float64:
+        raise CheckFailed(
+            f"{function}: {output} must have dtype float64, got {value.dtype} (do not convert the "
+            "inputs or the result, and build new arrays from float values)"
+        )
+    if value.shape != tuple(shape):
+        why = (hints or {}).get(value.shape)
+        if why is None and len(shape) == 2 and value.shape == tuple(shape)[::-1]:
+            why = "it looks transposed"
+        why = why or hint
+        raise CheckFailed(
+            f"{function}: {output} has shape {value.shape}, expected {tuple(shape)}"
+            + (f" = {shape_name}" if shape_name else "")
+            + (f": {why}" if why else "")
+        )
+    return value
+
+
+def float_scalar(function: str, output: str, value: Any) -> float:
+    """``value`` as a float, after checking it is one number (Python, NumPy or 0-d array)."""
+    if isinstance(value, (float, np.floating)) or (
+        isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind == "f"
+    ):
+        return float(value)
+    raise CheckFailed(f"{function}: {output} must be a float (one number), got {describe(value)}")
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing with the reference, and naming the likely mistake
+# --------------------------------------------------------------------------------------------
+
+
+def close(actual: Any, expected: Any, rtol: float = RTOL, atol: float = ATOL) -> bool:
+    """Same shape and equal within tolerance (nan matches nan: a wrong variant may be nan)."""
+    try:
+        actual, expected = np.asarray(actual), np.asarray(expected)
+        with np.errstate(all="ignore"):
+            return actual.shape == expected.shape and bool(
+                np.allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
+            )
+    except (TypeError, ValueError):  # not numbers at all
+        return False
+
+
+def diagnose(
+    actual: Any,
+    expected: Any,
+    variants: Iterable[Variant],
+    fallback: str,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> str:
+    """The cause of the first variant that ``actual`` matches, else ``fallback``.
+
+    A variant that coincides with ``expected`` on these inputs is no mistake here and is skipped.
+    """
+    for cause, thunk in variants:
+        try:
+            with np.errstate(all="ignore"):
+                wrong = thunk()
+        except (ValueError, ArithmeticError):  # the mistake is undefined on these inputs
+            continue
+        if close(actual, wrong, rtol, atol) and not close(wrong, expected, rtol, atol):
+            return cause
+    return fallback
+
+
+def mismatch(
+    function: str, output: str, actual: Any, expected: Any, cause: str, case: str = ""
+) -> CheckFailed:
+    """The failure for a wrong answer: the size of the error, the inputs (``case``), the cause."""
+    actual = np.asarray(actual, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    if not np.all(np.isfinite(actual)):
+        size = "contains nan or inf"
+    else:
+        scale = max(float(np.linalg.norm(actual) + np.linalg.norm(expected)), 1e-300)
+        relative = float(np.linalg.norm(actual - expected)) / scale
+        size = f"max abs error {float(np.max(np.abs(actual - expected))):.1e}, relative error "
+        size += f"{relative:.1e}"
+    return CheckFailed(
+        f"{function}: {output} is off ({size}{f'; {case}' if case else ''}): {cause}"
+    )
+
+
+def compare(
+    function: str,
+    output: str,
+    actual: Any,
+    expected: Any,
+    variants: Iterable[Variant],
+    fallback: str,
+    case: str = "",
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> None:
+    """Raise :func:`mismatch`, with the cause :func:`diagnose` names, unless ``actual`` is close
+    to ``expected``; a variant is matched with the same tolerances."""
+    if not close(actual, expected, rtol, atol):
+        cause = diagnose(actual, expected, variants, fallback, rtol, atol)
+        raise mismatch(function, output, actual, expected, cause, case)
+
+
+@contextmanager
+def prerequisite(function: str, caller: str | None) -> Iterator[None]:
+    """Checks of ``function`` whose result ``caller`` needs (a forward pass's cache, say): a
+    failure says that ``caller`` cannot be checked yet. With ``caller`` None, failures pass."""
+    try:
+        yield
+    except CheckFailed as failure:
+        if caller is None:
+            raise
+        raise CheckFailed(
+            f"{caller} cannot be checked until {function} is right (the backward pass starts "
+            f"from its cache). {failure}"
+        ) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Calling the student's functions
+# --------------------------------------------------------------------------------------------
+
+
+def copy_arrays(value: Any) -> Any:
+    """A copy of every array in ``value`` and in its plain tuples, lists and dicts."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if type(value) is dict:
+        return {key: copy_arrays(item) for key, item in value.items()}
+    if type(value) in (tuple, list):
+        return type(value)(copy_arrays(item) for item in value)
+    return value
+
+
+def call_on_copies(student: Student, function: str, *args: Any, **kwargs: Any) -> Any:
+    """Call the student's ``function`` on copies of the arrays (any other argument, a cache for
+    instance, passes as it is), so that changes made in place cannot reach the references."""
+    copies = {name: copy_arrays(value) for name, value in kwargs.items()}
+    return student.call(function, *copy_arrays(args), **copies)
+
+
+def expect_value_error(
+    student: Student,
+    function: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    *,
+    naming: str,
+    what: str,
+    hint: str,
+) -> None:
+    """``function(*args, **kwargs)`` must raise ValueError with ``naming`` in its message.
+
+    ``what`` describes the invalid input ("activation='sigmoid'"); ``hint`` says what to do
+    when the function accepts it.
+    """
+    try:
+        result = call_on_copies(student, function, *args, **kwargs)
+    except StudentRaised as error:
+        if error.type_name != "ValueError":
+            raise CheckFailed(
+                f"{function}: {what} must raise ValueError naming `{naming}`, but it raised "
+                f"{error.type_name}: {error.message[:200]}"
+            ) from None
+        if naming not in error.message:
+            raise CheckFailed(
+                f"{function}: {what} raised ValueError, but its message does not name "
+                f"`{naming}`: {error.message[:200]!r}"
+            ) from None
+        return
+    parts = result if isinstance(result, (tuple, list)) else (result,)
+    returned_nan = any(
+        isinstance(part, np.ndarray) and part.dtype.kind == "f" and not np.all(np.isfinite(part))
+        for part in parts
+    )
+    detail = " (it returned arrays containing nan or inf)" if returned_nan else ""
+    raise CheckFailed(f"{function} accepted {what} without raising ValueError{detail}: {hint}")
+
+
+# --------------------------------------------------------------------------------------------
+# The activations of the RNN references (assignments cells and bptt)
+# --------------------------------------------------------------------------------------------
+
+
+def activation(a: np.ndarray, name: str) -> np.ndarray:
+    """phi(a) for ``name`` "tanh" or "relu"."""
+    return np.tanh(a) if name == "tanh" else np.where(a > 0, a, 0.0)
+
+
+def activation_derivative(a: np.ndarray, name: str) -> np.ndarray:
+    """phi'(a), written as 1 / cosh(a)**2 for tanh (not as 1 - tanh(a)**2)."""
+    return 1.0 / np.cosh(a) ** 2 if name == "tanh" else np.where(a > 0, 1.0, 0.0)

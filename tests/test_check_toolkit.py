@@ -1,0 +1,247 @@
+"""The shared toolkit of the checks (autograder/check_toolkit.py), piece by piece."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder.check_toolkit import (
+    ATOL,
+    RTOL,
+    activation,
+    activation_derivative,
+    call_on_copies,
+    close,
+    compare,
+    copy_arrays,
+    describe,
+    diagnose,
+    expect_value_error,
+    float_array,
+    float_scalar,
+    mismatch,
+    prerequisite,
+    unpack,
+)
+from autograder.harness import CheckFailed, InProcessStudent
+
+TOLERANCE = ATOL + RTOL  # the tolerance of an entry of size 1
+
+
+def fails(call, *args, **kwargs) -> str:
+    """The message of the CheckFailed that ``call(*args, **kwargs)`` raises."""
+    with pytest.raises(CheckFailed) as failure:
+        call(*args, **kwargs)
+    return str(failure.value)
+
+
+def test_describe_names_type_length_shape_and_dtype():
+    assert describe(np.zeros((2, 3), dtype=np.int64)) == "an array of shape (2, 3) and dtype int64"
+    assert describe((1, 2)) == "a tuple of length 2"
+    assert describe([1]) == "a list of length 1"
+    assert describe({"a": 1}) == "a dict of length 1"
+    assert describe(None) == "a NoneType"
+    assert describe(3) == "an int"
+
+
+def test_unpack_returns_a_tuple_and_refuses_another_length_or_type():
+    assert unpack("f", [1, 2], ("h", "cache")) == (1, 2)
+    assert fails(unpack, "f", (1, 2, 3), ("h", "cache")) == (
+        "f must return (h, cache), got a tuple of length 3"
+    )
+    assert "got an array of shape (2,)" in fails(unpack, "f", np.zeros(2), ("h", "cache"))
+
+
+def test_float_array_accepts_a_float64_array_of_the_shape():
+    value = np.ones((2, 3))
+    assert float_array("f", "h", value, (2, 3)) is value
+
+
+def test_float_array_refuses_a_non_array_and_another_dtype():
+    assert fails(float_array, "f", "h", [[1.0]], (1, 1)) == (
+        "f: h must be a numpy array, got a list of length 1"
+    )
+    message = fails(float_array, "f", "h", np.ones((1, 1), dtype=np.float32), (1, 1))
+    assert message.startswith("f: h must have dtype float64, got float32")
+
+
+def test_float_array_shape_message_names_the_shape_and_the_likely_cause():
+    assert fails(float_array, "f", "h", np.ones((3, 2)), (2, 3), "(N, H)") == (
+        "f: h has shape (3, 2), expected (2, 3) = (N, H): it looks transposed"
+    )
+    hints = {(3,): "sum over the batch"}
+    assert fails(float_array, "f", "db", np.ones(3), (2, 3), "(N, H)", hints, "else") == (
+        "f: db has shape (3,), expected (2, 3) = (N, H): sum over the batch"
+    )
+    assert fails(float_array, "f", "h", np.ones((2, 4)), (2, 3), hint="one state per step") == (
+        "f: h has shape (2, 4), expected (2, 3): one state per step"
+    )
+
+
+def test_float_scalar_accepts_one_float_only():
+    assert float_scalar("f", "loss", np.float64(2.5)) == 2.5
+    assert float_scalar("f", "loss", np.array(1.5)) == 1.5
+    assert fails(float_scalar, "f", "loss", 2) == "f: loss must be a float (one number), got an int"
+    assert "got an array of shape (1,)" in fails(float_scalar, "f", "loss", np.ones(1))
+
+
+def test_close_needs_the_same_shape_and_matches_nan_with_nan():
+    assert close(np.ones(3), np.ones(3) * (1 + RTOL / 2))
+    assert not close(np.ones(3), np.ones((3, 1)))
+    assert close(np.array([np.nan, 1.0]), np.array([np.nan, 1.0]))
+    assert not close("text", np.ones(2))
+
+
+def test_compare_passes_round_off_and_epsilons_within_tolerance():
+    expected = np.array([[1.0, -2.0], [0.0, 3.0]])
+    near = expected * (1 + 0.4 * RTOL) + 0.4 * ATOL  # an epsilon-sized difference
+    compare("f", "h", near, expected, [("never called", pytest.fail)], "fallback")
+
+
+def test_compare_fails_outside_tolerance_with_sizes_case_and_cause():
+    expected = np.array([1.0, 2.0])
+    message = fails(
+        compare, "f", "h", expected + 3 * TOLERANCE, expected, [], "see the formula", "N=2"
+    )
+    assert message == (
+        "f: h is off (max abs error 3.3e-05, relative error 1.0e-05; N=2): see the formula"
+    )
+    assert "contains nan or inf" in fails(
+        compare, "f", "h", np.array([np.nan, 2.0]), expected, [], ""
+    )
+
+
+def test_diagnose_names_the_first_matching_variant():
+    expected, actual = np.array([1.0, 2.0]), np.array([-1.0, -2.0])
+    variants = [
+        ("doubled", lambda: 2 * expected),
+        ("wrong sign", lambda: -expected),
+        ("also negative", lambda: -expected),
+    ]
+    assert diagnose(actual, expected, variants, "fallback") == "wrong sign"
+    assert diagnose(actual, expected, variants[:1], "fallback") == "fallback"
+
+
+def test_diagnose_skips_a_variant_that_coincides_with_the_right_answer():
+    expected = np.array([1.0])
+    actual = expected + 1.8 * TOLERANCE  # wrong, but within tolerance of the variant below
+    right_here = [("a mean over a batch of one", lambda: expected + 0.9 * TOLERANCE)]
+    assert not close(actual, expected)
+    assert diagnose(actual, expected, right_here, "fallback") == "fallback"
+
+
+def test_diagnose_skips_a_variant_undefined_on_the_inputs():
+    def undefined():
+        raise ZeroDivisionError("no such mistake here")
+
+    variants = [("undefined", undefined), ("wrong sign", lambda: -np.ones(2))]
+    assert diagnose(-np.ones(2), np.ones(2), variants, "fallback") == "wrong sign"
+
+
+def test_mismatch_reports_a_non_finite_answer():
+    failure = mismatch("f", "w", np.array([np.inf]), np.array([1.0]), "overflow", "z = 1e4")
+    assert str(failure) == "f: w is off (contains nan or inf; z = 1e4): overflow"
+
+
+def test_prerequisite_tells_why_the_caller_cannot_be_checked():
+    with pytest.raises(CheckFailed, match=r"^forward: wrong$"), prerequisite("forward", None):
+        raise CheckFailed("forward: wrong")
+    with pytest.raises(CheckFailed) as failure, prerequisite("forward", "backward"):
+        raise CheckFailed("forward: wrong")
+    assert str(failure.value) == (
+        "backward cannot be checked until forward is right (the backward pass starts from its "
+        "cache). forward: wrong"
+    )
+
+
+def _validating(activation: str = "tanh"):
+    if activation not in ("tanh", "relu"):
+        raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
+    return np.zeros(2)
+
+
+def _vague(activation: str = "tanh"):
+    raise ValueError("bad value")
+
+
+def _wrong_type(activation: str = "tanh"):
+    raise KeyError(activation)
+
+
+def _accepting(activation: str = "tanh"):
+    return np.full(2, np.nan), None
+
+
+STUDENT = InProcessStudent(
+    {"validating": _validating, "vague": _vague, "wrong_type": _wrong_type, "accepting": _accepting}
+)
+
+
+def test_expect_value_error_passes_a_value_error_naming_the_argument():
+    expect_value_error(
+        STUDENT, "validating", (), {"activation": "sigmoid"}, naming="activation", what="x", hint=""
+    )
+
+
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        (
+            "vague",
+            "vague: activation='sigmoid' raised ValueError, but its message does not name "
+            "`activation`: 'bad value'",
+        ),
+        (
+            "wrong_type",
+            "wrong_type: activation='sigmoid' must raise ValueError naming `activation`, but it "
+            "raised KeyError: 'sigmoid'",
+        ),
+        (
+            "accepting",
+            "accepting accepted activation='sigmoid' without raising ValueError (it returned "
+            "arrays containing nan or inf): accept only 'tanh' and 'relu'",
+        ),
+    ],
+)
+def test_expect_value_error_says_what_is_wrong(function, message):
+    assert message == fails(
+        expect_value_error,
+        STUDENT,
+        function,
+        (),
+        {"activation": "sigmoid"},
+        naming="activation",
+        what="activation='sigmoid'",
+        hint="accept only 'tanh' and 'relu'",
+    )
+
+
+def _in_place(x, grads, cache, scale=None):
+    x *= 0
+    grads["W"] += 1
+    scale[0] = -1
+    return cache
+
+
+def test_call_on_copies_keeps_the_callers_arrays_and_passes_other_objects_as_they_are():
+    x, grads, scale, cache = np.ones(2), {"W": np.zeros((2, 2))}, np.ones(1), object()
+    student = InProcessStudent({"in_place": _in_place})
+    assert call_on_copies(student, "in_place", x, grads, cache, scale=scale) is cache
+    assert np.array_equal(x, np.ones(2)) and np.array_equal(grads["W"], np.zeros((2, 2)))
+    assert np.array_equal(scale, np.ones(1))
+
+
+def test_copy_arrays_copies_nested_arrays_and_keeps_container_types():
+    value = ({"a": [np.ones(1)]}, 3)
+    copy = copy_arrays(value)
+    assert type(copy) is tuple and type(copy[0]["a"]) is list and copy[1] == 3
+    assert np.array_equal(copy[0]["a"][0], value[0]["a"][0])
+    assert copy[0]["a"][0] is not value[0]["a"][0]
+
+
+def test_activations_and_their_derivatives():
+    a = np.array([-2.0, -0.5, 0.5, 2.0])
+    assert np.allclose(activation(a, "tanh"), np.tanh(a))
+    assert np.allclose(activation_derivative(a, "tanh"), 1 - np.tanh(a) ** 2)
+    assert np.array_equal(activation(a, "relu"), [0.0, 0.0, 0.5, 2.0])
+    assert np.array_equal(activation_derivative(a, "relu"), [0.0, 0.0, 1.0, 1.0])
