@@ -10,28 +10,23 @@ visible test; each mistake fails exactly the checks it lists under "lost", and n
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from types import ModuleType
 
 import numpy as np
 import pytest
 
 from autograder.course import ASSIGNMENTS, SOLUTIONS
-from autograder.examples import apply_edits, fill, solution_code
+from autograder.examples import (
+    apply_edits,
+    fill,
+    load_alternatives,
+    load_mistakes,
+    solution_code,
+)
 from autograder.harness import CheckFailed, InProcessStudent, StudentRaised, fixed_rng, load_checks
 
 SEEDS = (None, 0, 1, 2)  # None: the notebook's fixed_rng(grade_id)
 VISIBLE_TESTS = "_visible_tests"  # the grade_id suffix of the notebooks' ungraded test cells
-
-
-def catalogue(assignment: str) -> ModuleType:
-    """``solutions/<assignment>/mistakes.py``: its MISTAKES and ALTERNATIVES tables."""
-    path = SOLUTIONS / assignment / "mistakes.py"
-    spec = importlib.util.spec_from_file_location(f"catalogue_{assignment}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_notebook(assignment: str, code: dict[str, str]) -> tuple[dict, list[str]]:
@@ -78,8 +73,8 @@ def failures(assignment: str, edits: list[tuple[str, str]]) -> tuple[list[str], 
     return failed_visible, failed
 
 
-MISTAKES = [(a, name) for a in ASSIGNMENTS for name in catalogue(a).MISTAKES]
-ALTERNATIVES = [(a, name) for a in ASSIGNMENTS for name in catalogue(a).ALTERNATIVES]
+MISTAKES = [(a, name) for a in ASSIGNMENTS for name in load_mistakes(a)]
+ALTERNATIVES = [(a, name) for a in ASSIGNMENTS for name in load_alternatives(a)]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -91,7 +86,7 @@ def test_solution_passes_every_check(assignment):
     ("assignment", "name"), ALTERNATIVES, ids=[f"{a}-{n}" for a, n in ALTERNATIVES]
 )
 def test_alternative_passes_every_check(assignment, name):
-    alternative = catalogue(assignment).ALTERNATIVES[name]
+    alternative = load_alternatives(assignment)[name]
     assert set(alternative) == {"edits", "why"} and alternative["why"].strip()
     code = solution_code(assignment)
     assert apply_edits(code, alternative["edits"]) != code
@@ -101,7 +96,7 @@ def test_alternative_passes_every_check(assignment, name):
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # a wrong softmax overflows, say
 @pytest.mark.parametrize(("assignment", "name"), MISTAKES, ids=[f"{a}-{n}" for a, n in MISTAKES])
 def test_mistake_fails_exactly_its_lost_checks(assignment, name):
-    mistake = catalogue(assignment).MISTAKES[name]
+    mistake = load_mistakes(assignment)[name]
     for seed, failed in failures(assignment, mistake["edits"])[1].items():
         assert set(failed) == set(mistake["lost"]), f"seed {seed}: {failed}"
         named = [m for m in failed.values() if mistake["feedback"].lower() in m.lower()]

@@ -85,12 +85,14 @@ def grade_rows(submitted, out, *options):
 @pytest.fixture(scope="module")
 def graded():
     """``make grade``, exactly as the README runs it, watched from outside."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    # Set-up first (make reinstalls .venv when requirements changed): only grading is watched.
+    subprocess.run(["make", ".venv/.installed"], cwd=ROOT, env=env, check=True, timeout=1800)
     before = snapshot(ROOT)
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", SERVICE_PORTS[-1]))
     listener.listen()
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run(
         ["make", "grade"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600
     )
