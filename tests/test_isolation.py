@@ -36,7 +36,9 @@ def test_only_the_python_installation_is_visible():
         "import os\n"
         "top = sorted(os.listdir('/'))\n"
         f"repo = sorted(os.listdir({str(ROOT)!r})) if os.path.isdir({str(ROOT)!r}) else []\n"
-        "tmp = sorted(f for _, _, files in os.walk('/tmp') for f in files)\n"
+        f"python = {[str(p) for p in isolation.python_folders()]!r}\n"
+        "tmp = sorted(f for root, _, files in os.walk('/tmp') for f in files\n"
+        "             if not any(root.startswith(p) for p in python))\n"
         "home = os.listdir(os.environ['HOME'])\n"
         "env = sorted(os.environ)\n"
     )
