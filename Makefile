@@ -33,6 +33,7 @@ test-fast: $(STAMP) lint
 
 ## grade: build the example submissions and grade them (a demonstration of the pipeline).
 grade: $(STAMP)
+	rm -rf _build/examples _build/graded
 	$(BIN)/python -m autograder examples --out _build/examples
 	$(BIN)/python -m autograder grade _build/examples --out _build/graded
 

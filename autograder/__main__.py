@@ -51,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     grade.add_argument("--cell-timeout", type=int, default=30, help="seconds per cell (default 30)")
     grade.add_argument(
+        "--regrade",
+        action="store_true",
+        help="grade every submission again (default: only those changed since the last run)",
+    )
+    grade.add_argument("--student", action="append", help="only this student folder (repeatable)")
+    grade.add_argument(
         "--no-isolation",
         action="store_true",
         help="run student code without bubblewrap (only for trusted notebooks; recorded per row)",
@@ -89,41 +95,83 @@ def main(argv: list[str] | None = None) -> int:
         for name, path in released.items():
             print(f"released {name}: {path}")
     elif args.command == "grade":
-        from autograder.grade import grade as run_grade
-
-        if args.workers is not None and args.workers < 1:
-            parser.error("--workers must be at least 1")
-        if args.cell_timeout < 1:
-            parser.error("--cell-timeout must be at least 1 second")
-        if not args.submitted.is_dir():
-            parser.error(
-                f"SUBMITTED must be a folder of <student>/<assignment>/ folders: {args.submitted}"
-            )
-        from autograder.isolation import IsolationUnavailable
-
-        try:
-            results = run_grade(
-                args.submitted,
-                args.out,
-                assignments=assignments,
-                workers=args.workers,
-                db_url=args.db,
-                cell_timeout=args.cell_timeout,
-                isolated=not args.no_isolation,
-            )
-        except IsolationUnavailable as error:
-            print(f"python -m autograder grade: {error}", file=sys.stderr)
-            return 2
-        total = sum(1 for r in results if r.status == "ok")
-        print(
-            f"graded {len(results)} submissions ({total} without problems): "
-            f"{args.out / 'grades.csv'}"
-        )
+        return run_grade_command(parser, args, assignments)
     else:
         from autograder.examples import write_examples
 
         for path in write_examples(args.out, assignments):
             print(path)
+    return 0
+
+
+def database_problem(url: str) -> str | None:
+    """Why ``url`` cannot serve as the gradebook, in one line, or None."""
+    import sqlalchemy
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    try:
+        engine = sqlalchemy.create_engine(url)
+    except ArgumentError:
+        return f"not a database URL: {url!r} (e.g. sqlite:///gradebook.db)"
+    except ModuleNotFoundError as error:
+        return (
+            f"no driver for {url.split(':', 1)[0]} ({error.name} is not installed); for "
+            "PostgreSQL use postgresql+psycopg://user@host/database"
+        )
+    try:
+        with engine.connect():
+            return None
+    except SQLAlchemyError as error:
+        first = str(error.orig if getattr(error, "orig", None) else error).strip().splitlines()
+        return f"cannot connect to {engine.url!r}: {first[0] if first else type(error).__name__}"
+    finally:
+        engine.dispose()
+
+
+def run_grade_command(parser, args, assignments: list[str]) -> int:
+    """``grade``: check every argument first (one line each), then grade and report."""
+    from autograder.grade import grade
+    from autograder.isolation import IsolationUnavailable
+
+    if args.workers is not None and args.workers < 1:
+        parser.error("--workers must be at least 1")
+    if args.cell_timeout < 1:
+        parser.error("--cell-timeout must be at least 1 second")
+    submitted, out = args.submitted.resolve(), args.out.resolve()
+    if not submitted.is_dir():
+        parser.error(f"SUBMITTED must be a folder of <student>/<assignment>/ folders: {submitted}")
+    if out.exists() and not out.is_dir():
+        parser.error(f"--out must be a folder, got the file {out}")
+    if out == submitted or out.is_relative_to(submitted) or submitted.is_relative_to(out):
+        parser.error(f"--out ({out}) and SUBMITTED ({submitted}) must not contain each other")
+    if args.db is not None and (problem := database_problem(args.db)):
+        parser.error(f"--db: {problem}")
+    try:
+        outcome = grade(
+            submitted,
+            out,
+            assignments=assignments,
+            workers=args.workers,
+            db_url=args.db,
+            cell_timeout=args.cell_timeout,
+            isolated=not args.no_isolation,
+            regrade=args.regrade,
+            students=args.student,
+        )
+    except IsolationUnavailable as error:
+        print(f"python -m autograder grade: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to grade what is left", file=sys.stderr)
+        return 130
+    print(outcome.summary)
+    if outcome.errors:
+        print(
+            f"{outcome.errors} notebook(s) hit a grader error (status grader_error); "
+            f"details in {out / 'logs'}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

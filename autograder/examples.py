@@ -263,9 +263,15 @@ def bad_examples(student: Notebook, solved: Notebook) -> dict[str, Callable[[Pat
     duplicated["cells"].insert(test_index, copy.deepcopy(solved["cells"][test_index]))
     return {
         "bad-invalid-json": lambda path: path.write_text('{"cells": [ this is not json'),
-        "bad-missing-notebook": lambda path: (path.parent / "renamed.ipynb").write_text(
+        "bad-missing-notebook": lambda path: (path.parent / "notes.txt").write_text("my work"),
+        "bad-renamed-notebook": lambda path: (path.parent / "Untitled.ipynb").write_text(
             json.dumps(solved)
         ),
+        "bad-lms-copies": lambda path: (
+            path.write_text(json.dumps(student)),
+            (path.parent / f"{path.stem} (1).ipynb").write_text(json.dumps(solved)),
+        ),
+        "bad-not-an-object": lambda path: path.write_text("[]"),
         "bad-deleted-test-cell": write(deleted),
         "bad-edited-test-cell": write(edited),
         "bad-tampered-metadata": write(tampered),

@@ -162,8 +162,11 @@ def test_each_mistake_loses_exactly_its_points_and_is_named(graded, assignment, 
 
 
 EXPECTED_STATUS = {
-    "bad-invalid-json": "invalid_notebook",
+    "bad-invalid-json": "invalid_notebook: not JSON (line 1, column 13)",
     "bad-missing-notebook": "missing_notebook",
+    "bad-not-an-object": "invalid_notebook: not a JSON object",
+    "bad-renamed-notebook": "renamed_notebook: Untitled.ipynb",
+    "bad-lms-copies": "several_notebooks: cells (1).ipynb, cells.ipynb (graded cells.ipynb)",
     "bad-deleted-test-cell": "test_cell_deleted",
     "bad-edited-test-cell": "test_cell_modified",
     "bad-tampered-metadata": "metadata_tampered",
@@ -173,7 +176,7 @@ EXPECTED_STATUS = {
     "bad-memory-hog": "memory_limit",
     "bad-huge-output": "output_truncated",
 }
-UNGRADABLE = {"bad-invalid-json", "bad-missing-notebook"}
+UNGRADABLE = {"bad-invalid-json", "bad-missing-notebook", "bad-not-an-object"}
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED_STATUS))
@@ -187,6 +190,7 @@ def test_bad_submission_gets_its_status_and_a_row(graded, student):
 
 
 HARMLESS = [
+    "bad-renamed-notebook",
     "bad-edited-test-cell",
     "bad-tampered-metadata",
     "bad-duplicated-cells",

@@ -1,0 +1,206 @@
+"""What the instructor and the students get from a grading run: the gradebook, the autograded
+notebooks, one feedback page per student and assignment, ``grades.csv`` and a closing table.
+
+Feedback pages are nbgrader's, made safe to hand out: math is typeset by a copy of MathJax
+served next to the pages (no CDN), a failed test shows the grader's message rather than a
+traceback through the hidden grading code, and a summary table opens the page.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.utils import parse_utc
+
+from autograder.results import Result
+from autograder.submission import nbgrader_cells
+
+MATHJAX_FOLDER = "mathjax"
+REMOTE_SCRIPT = re.compile(r'<script[^>]*\bsrc="(?:https?:)?//[^"]*"[^>]*>\s*</script>\s*', re.I)
+MATHJAX2_CONFIG = re.compile(r'<script type="text/x-mathjax-config">.*?</script>\s*', re.S)
+MATHJAX3 = """<script>
+window.MathJax = {{tex: {{inlineMath: [["$", "$"], ["\\\\(", "\\\\)"]],
+  displayMath: [["$$", "$$"], ["\\\\[", "\\\\]"]], processEscapes: true}}}};
+</script>
+<script src="{path}" defer></script>
+"""
+CELL_STYLE = 'style="padding: 2px 12px; text-align: left; vertical-align: top"'
+CSV_COLUMNS = [
+    "student",
+    "assignment",
+    "score",
+    "max_score",
+    "status",
+    "failed_tests",
+    "isolation",
+    "timestamp",
+]
+
+
+def record(db_url: str, result: Result) -> None:
+    """Store the final scores (and nbgrader's submission timestamp) in the course gradebook."""
+    if any(status.startswith("not_submitted") for status in result.statuses):
+        return
+    with Gradebook(db_url) as gradebook:
+        gradebook.update_or_create_student(result.student)
+        extra = {"timestamp": parse_utc(result.timestamp)} if result.timestamp else {}
+        gradebook.update_or_create_submission(result.assignment, result.student, **extra)
+        for cell in result.cells:
+            grade = gradebook.find_grade(
+                cell.grade_id, result.assignment, result.assignment, result.student
+            )
+            grade.auto_score = cell.points
+            grade.manual_score = None
+        gradebook.db.commit()
+
+
+def gradebook_scores(db_url: str, assignments: list[str]) -> dict[tuple[str, str], float]:
+    """(student, assignment) -> score, for every submission the gradebook holds."""
+    scores = {}
+    with Gradebook(db_url) as gradebook:
+        for assignment in assignments:
+            try:
+                submissions = gradebook.find_assignment(assignment).submissions
+            except MissingEntry:
+                continue
+            for submission in submissions:
+                scores[(submission.student_id, assignment)] = float(submission.score)
+    return scores
+
+
+def keep_autograded(course: Path, result: Result, graded_ids: set[str]) -> None:
+    """Copy the executed notebook into the course, with the summary first and messages instead
+    of tracebacks in the graded test cells; forget the worker's copy."""
+    if result.autograded is None:
+        return
+    notebook = nbformat.read(result.autograded, as_version=4)
+    for cell in nbgrader_cells(notebook):
+        if cell["metadata"]["nbgrader"].get("grade_id") in graded_ids:
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output["traceback"] = [f"{output.get('ename')}: {output.get('evalue')}"]
+    notebook.cells.insert(0, nbformat.v4.new_markdown_cell(summary_html(result)))
+    target = course / "autograded" / result.student / result.assignment
+    target.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, target / f"{result.assignment}.ipynb")
+    result.autograded = None
+
+
+def summary_html(result: Result) -> str:
+    """The grading summary that opens a student's feedback (an HTML table inside markdown)."""
+    rows = "".join(
+        f"<tr><td {CELL_STYLE}><code>{html.escape(cell.grade_id)}</code></td>"
+        f"<td {CELL_STYLE}>{cell.points:g} / {cell.max_points:g}</td>"
+        f"<td {CELL_STYLE}>{'passed' if cell.verified else html.escape(cell.message)}</td></tr>"
+        for cell in result.cells
+    )
+    return (
+        f"## Grading summary: {result.score:g} / {result.max_score:g}\n\n"
+        f"Status: **{html.escape(result.status)}**. Each graded test was run twice: in this "
+        "notebook, and again on your functions alone, in a separate clean process, on fresh "
+        "random inputs. A test earns its points only when both runs pass.\n\n"
+        f"<table><thead><tr><th {CELL_STYLE}>test</th><th {CELL_STYLE}>points</th>"
+        f"<th {CELL_STYLE}>verification</th></tr></thead><tbody>{rows}</tbody></table>\n"
+    )
+
+
+def install_mathjax(feedback: Path) -> None:
+    """A copy of MathJax 3 (the book's, from django-static-mathjax) beside the feedback pages."""
+    import mathjax
+
+    source = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    target = feedback / MATHJAX_FOLDER
+    if (target / "tex-chtml.js").is_file():
+        return
+    fonts = Path("output") / "chtml" / "fonts" / "woff-v2"
+    shutil.copytree(source / fonts, target / fonts, dirs_exist_ok=True)
+    shutil.copy(source / "tex-chtml.js", target / "tex-chtml.js")
+
+
+def offline_page(page: str) -> str:
+    """nbgrader's feedback page with MathJax served locally and no script from another host."""
+    page = MATHJAX2_CONFIG.sub("", page)
+    page = REMOTE_SCRIPT.sub("", page)
+    local = MATHJAX3.format(path=f"../{MATHJAX_FOLDER}/tex-chtml.js")
+    return page.replace("</head>", local + "</head>", 1)
+
+
+def write_feedback(api, course: Path, out: Path, result: Result) -> None:
+    """The student's feedback page, ``out/feedback/<student>/<assignment>.html``."""
+    target = out / "feedback" / result.student / f"{result.assignment}.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    produced = course / "feedback" / result.student / result.assignment
+    produced = produced / f"{result.assignment}.html"
+    autograded = course / "autograded" / result.student / result.assignment
+    if (autograded / f"{result.assignment}.ipynb").is_file():
+        api.generate_feedback(result.assignment, result.student, force=True)
+    if produced.is_file() and not result.problem:
+        target.write_text(offline_page(produced.read_text()))
+        return
+    target.write_text(problem_page(result))
+
+
+def problem_page(result: Result) -> str:
+    """The feedback page of a submission that could not be graded: what was expected."""
+    title = f"{result.assignment}: {result.student}"
+    rows = "".join(
+        f"<tr><td {CELL_STYLE}><code>{html.escape(c.grade_id)}</code></td>"
+        f"<td {CELL_STYLE}>0 / {c.max_points:g}</td></tr>"
+        for c in result.cells
+    )
+    expected = f"{result.assignment}/{result.assignment}.ipynb"
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"</head><body><h1>{html.escape(title)}</h1>"
+        f"<p>Score 0 / {result.max_score:g}. Status: <b>{html.escape(result.status)}</b>.</p>"
+        f"<p>{html.escape(result.problem or 'The notebook could not be graded.')}</p>"
+        f"<p>What was expected: one notebook, <code>{html.escape(expected)}</code>, a valid "
+        "Jupyter notebook made from the released assignment.</p>"
+        f"<table><tr><th {CELL_STYLE}>test</th><th {CELL_STYLE}>points</th></tr>{rows}</table>"
+        "</body></html>"
+    )
+
+
+def write_csv(path: Path, results: list[Result], scores: dict[tuple[str, str], float]) -> None:
+    """One row per student and assignment ever graded; scores as the gradebook holds them."""
+    temporary = path.with_suffix(".tmp")
+    with temporary.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        for r in sorted(results, key=lambda r: (r.student, r.assignment)):
+            failed = [c.grade_id for c in r.cells if c.points < c.max_points]
+            writer.writerow(
+                [
+                    r.student,
+                    r.assignment,
+                    f"{scores.get((r.student, r.assignment), r.score):g}",
+                    f"{r.max_score:g}",
+                    r.status,
+                    " ".join(failed),
+                    "bubblewrap" if r.isolated else "none",
+                    r.timestamp or "",
+                ]
+            )
+    temporary.replace(path)
+
+
+def closing_table(
+    results: list[Result], graded: int, reused: int, seconds: float, out: Path
+) -> str:
+    """What the console shows at the end: counts by status, time, where the outputs are."""
+    counts = Counter(status.split(":")[0] for r in results for status in r.statuses or ["ok"])
+    lines = [
+        f"graded {graded} notebook(s) in {seconds:.0f} s; {reused} unchanged since the last run",
+        f"{'status':<24} rows",
+        *(f"{status:<24} {count}" for status, count in sorted(counts.items())),
+        f"grades:   {out / 'grades.csv'}",
+        f"feedback: {out / 'feedback'}",
+    ]
+    return "\n".join(lines)

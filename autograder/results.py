@@ -1,0 +1,61 @@
+"""What grading one submission produces: plain data, stored as JSON between runs."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class CellResult:
+    """One graded test cell: its points in the notebook run, the verification, the final points."""
+
+    grade_id: str
+    max_points: float
+    nbgrader_points: float
+    verified: bool
+    points: float
+    message: str = ""
+
+
+@dataclass
+class Result:
+    """One student's grade for one assignment, with what the grader noticed (``statuses``)."""
+
+    student: str
+    assignment: str
+    statuses: list[str] = field(default_factory=list)
+    cells: list[CellResult] = field(default_factory=list)
+    autograded: str | None = None  # the executed notebook, while it is in the worker's folder
+    isolated: bool = True
+    problem: str = ""  # what the student is told when nothing could be graded
+    digest: str = ""  # the submission's content (see autograder.intake)
+    fingerprint: str = ""  # the grader's sources and options it was graded with
+    timestamp: str | None = None
+
+    @property
+    def score(self) -> float:
+        return sum(cell.points for cell in self.cells)
+
+    @property
+    def max_score(self) -> float:
+        return sum(cell.max_points for cell in self.cells)
+
+    @property
+    def status(self) -> str:
+        return ";".join(self.statuses) or "ok"
+
+    def save(self, path: Path) -> None:
+        """Write the result as JSON, atomically: a run killed midway leaves no half a file."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(asdict(self), indent=1))
+        os.replace(temporary, path)
+
+    @classmethod
+    def load(cls, path: Path) -> Result:
+        data = json.loads(path.read_text())
+        data["cells"] = [CellResult(**cell) for cell in data["cells"]]
+        return cls(**data)
