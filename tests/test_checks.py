@@ -29,12 +29,16 @@ SEEDS = (None, 0, 1, 2)  # None: the notebook's fixed_rng(grade_id)
 VISIBLE_TESTS = "_visible_tests"  # the grade_id suffix of the notebooks' ungraded test cells
 
 
-def run_notebook(assignment: str, code: dict[str, str]) -> tuple[dict, list[str]]:
+def run_notebook(
+    assignment: str, code: dict[str, str], messages: dict[str, str] | None = None
+) -> tuple[dict, list[str]]:
     """The globals of the source notebook run with ``code`` in its solution cells, and the
-    grade_ids of the visible test cells that failed.
+    grade_ids of the visible test cells that failed, in notebook order.
 
     Graded test cells are left out (they call the checks); a failing visible test cell does
-    not stop the cells after it, as in a notebook; any other failing cell is an error.
+    not stop the cells after it, as in a notebook; any other failing cell is an error. When
+    ``messages`` is given, it receives grade_id -> "ExceptionType: message" of every failing
+    visible test cell (what the student reads under the cell).
     """
     source = json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
     globals_: dict = {"__name__": "__main__"}
@@ -47,10 +51,12 @@ def run_notebook(assignment: str, code: dict[str, str]) -> tuple[dict, list[str]
         text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         try:
             exec(compile(text, f"<{assignment}:{name}>", "exec"), globals_)  # noqa: S102
-        except Exception:
+        except Exception as error:
             if not name.endswith(VISIBLE_TESTS):
                 raise
             failed_visible.append(name)
+            if messages is not None:
+                messages[name] = f"{type(error).__name__}: {error}"
     return globals_, failed_visible
 
 
