@@ -125,3 +125,63 @@ def test_pages_render_offline_in_chromium(server):
 
     assert not blocked, f"pages tried to reach other hosts: {sorted(set(blocked))}"
     assert not problems, problems
+
+
+@pytest.fixture(scope="module")
+def feedback_page(tmp_path_factory):
+    """A feedback page of a graded solution that fails one test: ``out/feedback/<s>/<a>.html``."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    from autograder.examples import apply_edits, fill, load_mistakes, solution_code
+    from autograder.release import release
+
+    root = tmp_path_factory.mktemp("feedback")
+    student = json.loads(release(root / "release", ["cells"], validate=False)["cells"].read_text())
+    mistake = next(iter(load_mistakes("cells").values()))
+    notebook = fill(student, apply_edits(solution_code("cells"), mistake["edits"]))
+    target = root / "submitted" / "ada" / "cells" / "cells.ipynb"
+    target.parent.mkdir(parents=True)
+    target.write_text(json.dumps(notebook))
+    command = [sys.executable, "-m", "autograder", "grade", str(root / "submitted")]
+    command += ["--out", str(root / "out"), "--assignment", "cells"]
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=900)
+    return root / "out" / "feedback", mistake
+
+
+def test_a_feedback_page_renders_offline_and_shows_no_grading_code(feedback_page):
+    """Math typeset by the local MathJax, nothing from another host, the cause named, and no
+    traceback through the hidden checks."""
+    from playwright.sync_api import sync_playwright
+
+    folder, mistake = feedback_page
+    requested: list[str] = []
+
+    def only_files(route):
+        requested.append(route.request.url)
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.route("**/*", only_files)
+        page.goto((folder / "ada" / "cells.html").as_uri(), wait_until="load")
+        page.wait_for_function("() => window.MathJax && MathJax.startup", timeout=30_000)
+        page.evaluate("() => MathJax.startup.promise")
+        rendered = page.locator("mjx-container").count()
+        text = page.inner_text("body")
+        header = page.locator("table th").all_inner_texts()[:3]
+        (BUILD / "screenshots").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(BUILD / "screenshots" / "feedback.png"))
+        browser.close()
+    assert rendered > 0
+    assert all(url.startswith("file://") for url in requested), requested
+    assert mistake["feedback"].lower() in text.lower()
+    assert "checks.py" not in text and "harness.py" not in text
+    assert header == ["test", "points", "verification"]

@@ -1,0 +1,61 @@
+"""Stock nbgrader (as on a JupyterHub with formgrader) runs the assignments' hidden tests.
+
+The course package installs ``autograder`` beside ``rnnbook``, so the hidden test cells'
+``from autograder.harness import run_check`` works in a plain ``python3`` kernel, with no
+``PYTHONPATH``: ``nbgrader generate_assignment`` and ``nbgrader autograde``, run as an
+instructor would, give the solution full marks and the untouched release nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder.autograde import graded_cells
+from autograder.course import copy_sources, write_config
+from autograder.examples import fill, solution_code
+
+pytestmark = pytest.mark.slow
+
+
+def nbgrader(course: Path, *args: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "JUPYTER_PATH")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+@pytest.mark.parametrize("assignment", ["bptt"])
+def test_stock_nbgrader_grades_the_solution_fully(tmp_path, assignment):
+    course = tmp_path / "course"
+    db = f"sqlite:///{course / 'gradebook.db'}"
+    write_config(course, db)
+    copy_sources(course, [assignment])
+    nbgrader(course, "generate_assignment", assignment)
+    released = json.loads((course / "release" / assignment / f"{assignment}.ipynb").read_text())
+    for student, notebook in [
+        ("solver", fill(released, solution_code(assignment))),
+        ("idle", released),
+    ]:
+        target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_text(json.dumps(notebook))
+    nbgrader(course, "autograde", assignment)
+    with Gradebook(db) as gradebook:
+        assert gradebook.find_submission(assignment, "solver").score == sum(
+            graded_cells(assignment).values()
+        )
+        assert gradebook.find_submission(assignment, "idle").score == 0
