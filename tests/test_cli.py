@@ -1,0 +1,102 @@
+"""Instructor mistakes on the command line: one clear line naming the argument, exit status 2,
+never a traceback; and a grader failure on one notebook that does not stop the class."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+import autograder.autograde
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> Path:
+    (tmp_path / "submitted" / "ann" / "cells").mkdir(parents=True)
+    (tmp_path / "a-file.txt").write_text("not a folder")
+    return tmp_path
+
+
+CASES = {
+    "missing submissions": (["grade", "{t}/nowhere"], "SUBMITTED"),
+    "submissions are a file": (["grade", "{t}/a-file.txt"], "SUBMITTED"),
+    "out is a file": (["grade", "{t}/submitted", "--out", "{t}/a-file.txt"], "--out"),
+    "out inside submitted": (["grade", "{t}/submitted", "--out", "{t}/submitted/g"], "--out"),
+    "submitted inside out": (["grade", "{t}/submitted", "--out", "{t}"], "--out"),
+    "db not a url": (["grade", "{t}/submitted", "--out", "{t}/o", "--db", "grades"], "--db"),
+    "db without driver": (
+        ["grade", "{t}/submitted", "--out", "{t}/o", "--db", "postgresql://u@127.0.0.1/x"],
+        "--db",
+    ),
+    "db unreachable": (
+        [
+            "grade",
+            "{t}/submitted",
+            "--out",
+            "{t}/o",
+            "--db",
+            "postgresql+psycopg://u@127.0.0.1:1/x",
+        ],
+        "--db",
+    ),
+    "unknown assignment": (["grade", "{t}/submitted", "--assignment", "rnn"], "assignment"),
+    "zero workers": (["grade", "{t}/submitted", "--workers", "0"], "--workers"),
+    "workers not a number": (["grade", "{t}/submitted", "--workers", "two"], "--workers"),
+    "zero timeout": (["grade", "{t}/submitted", "--cell-timeout", "0"], "--cell-timeout"),
+    "release out is a file": (["release", "--out", "{t}/a-file.txt", "--no-validate"], "--out"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_command_line_mistake_is_one_line(folders, case):
+    args, name = CASES[case]
+    result = cli(*(arg.replace("{t}", str(folders)) for arg in args))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("python -m autograder") and name in last, result.stderr
+    assert not (folders / "o").exists()
+
+
+def broken_grader(*args, **kwargs):
+    """Stands in for the worker's grading function: the grader's own failure."""
+    raise RuntimeError("the grader broke")
+
+
+@pytest.mark.slow
+def test_a_grader_failure_is_a_row_a_log_and_an_error_count(tmp_path, monkeypatch):
+    """Workers are forked from this process, so they run the broken function too."""
+    from autograder.grade import grade
+
+    for student in ("ann", "bob"):
+        target = tmp_path / "submitted" / student / "cells" / "cells.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_text(
+            json.dumps(json.loads((ROOT / "solutions/cells/cells.ipynb").read_text()))
+        )
+    (tmp_path / "submitted" / "cat").mkdir()
+    monkeypatch.setattr(autograder.autograde, "grade_submission", broken_grader)
+    monkeypatch.setattr("autograder.grade.grade_submission", broken_grader)
+    outcome = grade(
+        tmp_path / "submitted", tmp_path / "out", assignments=["cells"], workers=1, progress=False
+    )
+    rows = {r.student: r for r in outcome}
+    assert outcome.errors == 2
+    assert rows["ann"].statuses == ["grader_error: RuntimeError"] and rows["ann"].score == 0
+    assert rows["cat"].statuses == ["not_submitted"]
+    assert "the grader broke" in (tmp_path / "out" / "logs" / "ann__cells.log").read_text()
+    assert (tmp_path / "out" / "grades.csv").read_text().count("grader_error") == 2
