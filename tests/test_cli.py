@@ -85,9 +85,7 @@ def test_a_grader_failure_is_a_row_a_log_and_an_error_count(tmp_path, monkeypatc
     for student in ("ann", "bob"):
         target = tmp_path / "submitted" / student / "cells" / "cells.ipynb"
         target.parent.mkdir(parents=True)
-        target.write_text(
-            json.dumps(json.loads((ROOT / "solutions/cells/cells.ipynb").read_text()))
-        )
+        shutil.copy(ROOT / "solutions" / "cells" / "cells.ipynb", target)
     (tmp_path / "submitted" / "cat").mkdir()
     monkeypatch.setattr(autograder.autograde, "grade_submission", broken_grader)
     monkeypatch.setattr("autograder.grade.grade_submission", broken_grader)
