@@ -61,6 +61,7 @@ class Outcome(list):
     """The results of every student and assignment in ``grades.csv``, and what this run did."""
 
     graded: int = 0
+    absent: int = 0  # rows of students with nothing for an assignment
     reused: int = 0
     errors: int = 0
     summary: str = ""
@@ -188,7 +189,10 @@ def grade(
         report.keep_autograded(course, result, graded_ids[result.assignment])
         report.write_feedback(api, course, out, result)
         result.save(_record_path(out, result.student, result.assignment))
-        outcome.graded += 1
+        if any(s.startswith("not_submitted") for s in result.statuses):
+            outcome.absent += 1
+        else:
+            outcome.graded += 1
         outcome.errors += any(s.startswith("grader_error") for s in result.statuses)
 
     report.install_mathjax(out / "feedback")
@@ -232,6 +236,11 @@ def grade(
     shutil.rmtree(out / "work", ignore_errors=True)
     outcome.extend(sorted(everything.values(), key=lambda r: (r.student, r.assignment)))
     outcome.summary = report.closing_table(
-        list(everything.values()), outcome.graded, outcome.reused, time.monotonic() - started, out
+        list(everything.values()),
+        outcome.graded,
+        outcome.absent,
+        outcome.reused,
+        time.monotonic() - started,
+        out,
     )
     return outcome

@@ -192,12 +192,13 @@ def write_csv(path: Path, results: list[Result], scores: dict[tuple[str, str], f
 
 
 def closing_table(
-    results: list[Result], graded: int, reused: int, seconds: float, out: Path
+    results: list[Result], graded: int, absent: int, reused: int, seconds: float, out: Path
 ) -> str:
     """What the console shows at the end: counts by status, time, where the outputs are."""
     counts = Counter(status.split(":")[0] for r in results for status in r.statuses or ["ok"])
     lines = [
-        f"graded {graded} notebook(s) in {seconds:.0f} s; {reused} unchanged since the last run",
+        f"graded {graded} notebook(s) in {seconds:.0f} s; {reused} unchanged since the last "
+        f"run; {absent} new row(s) with nothing submitted",
         f"{'status':<24} rows",
         *(f"{status:<24} {count}" for status, count in sorted(counts.items())),
         f"grades:   {out / 'grades.csv'}",
