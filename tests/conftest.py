@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -28,6 +29,29 @@ def notebook_chapters() -> list[Path]:
     """The chapters that are MyST notebooks (they have a jupytext kernelspec)."""
     paths = [ROOT / f"{name}.md" for name in toc_files() if name.startswith("chapters/")]
     return [p for p in paths if "kernelspec:" in p.read_text().split("\n---", 1)[0]]
+
+
+def autograder_cli(*args: str, check: bool = True, timeout: float = 3600):
+    """``python -m autograder ARGS`` from the repository; with ``check``, it must succeed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check:
+        assert result.returncode == 0, (
+            f"python -m autograder {' '.join(args)} exited with {result.returncode}:\n"
+            f"{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        )
+    return result
+
+
+def read_grades(out: Path) -> dict[tuple[str, str], dict]:
+    """``out/grades.csv`` as {(student, assignment): row}."""
+    with (out / "grades.csv").open(newline="") as handle:
+        return {(row["student"], row["assignment"]): row for row in csv.DictReader(handle)}
 
 
 def processes_with(marker: str) -> list[int]:

@@ -11,7 +11,6 @@ an uninterrupted one.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -22,7 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, autograder_cli, read_grades
 
 from autograder.examples import fill, solution_code
 from autograder.release import release
@@ -31,23 +30,21 @@ pytestmark = pytest.mark.slow
 FULL = "34"
 
 
-def grade(submitted: Path, out: Path, *options: str, check: bool = True):
-    result = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out)]
-        + ["--assignment", "cells", "--cell-timeout", "10", *options],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1800,
+def grade(submitted: Path, out: Path, *options: str):
+    return autograder_cli(
+        "grade",
+        str(submitted),
+        "--out",
+        str(out),
+        "--assignment",
+        "cells",
+        "--cell-timeout",
+        "10",
+        *options,
     )
-    if check:
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result
 
 
-def rows(out: Path) -> dict[str, dict]:
-    with (out / "grades.csv").open() as handle:
-        return {(r["student"], r["assignment"]): r for r in csv.DictReader(handle)}
+rows = read_grades
 
 
 @pytest.fixture(scope="module")

@@ -4,24 +4,16 @@ never a traceback; and a grader failure on one notebook that does not stop the c
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, autograder_cli
 
 import autograder.autograde
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def cli(*args: str):
+    return autograder_cli(*args, check=False, timeout=300)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ behind nothing.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import os
 import shutil
@@ -23,7 +22,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import BUILD, ROOT, processes_with
+from conftest import BUILD, ROOT, autograder_cli, processes_with, read_grades
 
 from autograder.course import ASSIGNMENTS
 from autograder.examples import (
@@ -59,27 +58,10 @@ def snapshot(root: Path) -> dict[str, str]:
     return files
 
 
-def run_cli(*args, cwd=ROOT):
-    result = subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result
-
-
-def read_rows(out: Path) -> dict[tuple[str, str], dict]:
-    with (out / "grades.csv").open() as handle:
-        return {(row["student"], row["assignment"]): row for row in csv.DictReader(handle)}
-
-
 def grade_rows(submitted, out, *options):
     """Grade through the command line; return grades.csv as {(student, assignment): row}."""
-    run_cli("grade", str(submitted), "--out", str(out), "--cell-timeout", "10", *options)
-    return read_rows(out)
+    autograder_cli("grade", str(submitted), "--out", str(out), "--cell-timeout", "10", *options)
+    return read_grades(out)
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +89,7 @@ def graded():
     return SimpleNamespace(
         submitted=BUILD / "examples",
         out=BUILD / "graded",
-        rows=read_rows(BUILD / "graded"),
+        rows=read_grades(BUILD / "graded"),
         changed=sorted(set(snapshot(ROOT).items()) ^ set(before.items())),
         reached=reached,
         orphans=processes_with(ORPHAN_MARKER),

@@ -11,15 +11,12 @@ fails in CI (CI=true), so a missing server can never pass unnoticed.
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import autograder_cli, read_grades
 from nbgrader.api import Gradebook
 from postgres_server import PostgresUnavailable, postgres_server, server_binaries
 
@@ -42,26 +39,11 @@ def postgres():
         yield server
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    assert result.returncode == 0, (
-        f"python -m autograder {' '.join(args)} exited with {result.returncode}:\n"
-        f"{result.stdout[-3000:]}{result.stderr[-3000:]}"
-    )
-    return result
-
-
 @pytest.fixture(scope="module")
 def small_class(tmp_path_factory) -> Path:
     """The example submissions of `cells` for solution, untouched, partial and one mistake."""
     submitted = tmp_path_factory.mktemp("submitted")
-    run_cli("examples", "--assignment", ASSIGNMENT, "--out", str(submitted))
+    autograder_cli("examples", "--assignment", ASSIGNMENT, "--out", str(submitted))
     mistakes = sorted(p.name for p in submitted.glob(f"mistake-{ASSIGNMENT}-*"))
     assert mistakes, "the examples have no mistake for the assignment"
     keep = {"solution", "untouched", "partial", mistakes[0]}
@@ -74,7 +56,7 @@ def small_class(tmp_path_factory) -> Path:
 
 def grade(submitted: Path, out: Path, *options: str) -> list[dict[str, str]]:
     """Grade through the command line; grades.csv's rows, sorted."""
-    run_cli(
+    autograder_cli(
         "grade",
         str(submitted),
         "--out",
@@ -85,9 +67,7 @@ def grade(submitted: Path, out: Path, *options: str) -> list[dict[str, str]]:
         "2",
         *options,
     )
-    with (out / "grades.csv").open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return sorted(rows, key=lambda row: (row["student"], row["assignment"]))
+    return [row for _, row in sorted(read_grades(out).items())]
 
 
 def test_postgres_gradebook_matches_sqlite(postgres, small_class, tmp_path):
