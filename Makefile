@@ -12,7 +12,7 @@ export PATH := $(BIN):$(PATH)
 .PHONY: book test test-fast lint grade clean
 
 $(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10 or newer is needed, found " + sys.version.split()[0]'
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version.split()[0]'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -e .
 	touch $(STAMP)
@@ -35,7 +35,8 @@ test-fast: $(STAMP) lint
 grade: $(STAMP)
 	rm -rf _build/examples _build/graded
 	$(BIN)/python -m autograder examples --out _build/examples
-	$(BIN)/python -m autograder grade _build/examples --out _build/graded
+	$(BIN)/python -m autograder grade _build/examples --out _build/graded \
+		--config autograder/course.example.toml
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

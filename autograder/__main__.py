@@ -57,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     grade.add_argument("--student", action="append", help="only this student folder (repeatable)")
     grade.add_argument(
+        "--config",
+        type=Path,
+        help="course configuration (TOML): due dates, extensions, late penalty; see "
+        "autograder/course.example.toml (default: the one kept in --out by the last run)",
+    )
+    grade.add_argument(
         "--no-isolation",
         action="store_true",
         help="run student code without bubblewrap (only for trusted notebooks; recorded per row)",
@@ -132,6 +138,7 @@ def run_grade_command(parser, args, assignments: list[str]) -> int:
     """``grade``: check every argument first (one line each), then grade and report."""
     from autograder.grade import grade
     from autograder.isolation import IsolationUnavailable
+    from autograder.late import PolicyError, course_policy
 
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be at least 1")
@@ -147,6 +154,10 @@ def run_grade_command(parser, args, assignments: list[str]) -> int:
     if args.db is not None and (problem := database_problem(args.db)):
         parser.error(f"--db: {problem}")
     try:
+        policy = course_policy(args.config, out)
+    except PolicyError as error:
+        parser.error(f"--config: {error}")
+    try:
         outcome = grade(
             submitted,
             out,
@@ -157,6 +168,7 @@ def run_grade_command(parser, args, assignments: list[str]) -> int:
             isolated=not args.no_isolation,
             regrade=args.regrade,
             students=args.student,
+            policy=policy,
         )
     except IsolationUnavailable as error:
         print(f"python -m autograder grade: {error}", file=sys.stderr)

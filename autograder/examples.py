@@ -3,6 +3,9 @@ every alternative correct answer in ``solutions/<assignment>/mistakes.py``, and 
 cheating and hostile notebooks the pipeline must survive. ``write_examples`` lays them out as
 nbgrader expects: ``OUT/<student>/<assignment>/<assignment>.ipynb``.
 
+The solution and two late copies of it carry nbgrader's ``timestamp.txt``, relative to the due
+dates of ``course.example.toml`` (which gives ``late-extended`` an extension for ``bptt``).
+
 Broken, cheating and hostile examples are built for the ``cells`` assignment (the mechanisms
 they test do not depend on the assignment); the others for every assignment.
 """
@@ -15,9 +18,11 @@ import json
 import re
 import tempfile
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from autograder.course import SOLUTIONS
+from autograder.late import load_policy
 from autograder.release import release
 from autograder.submission import nbgrader_cells
 
@@ -25,6 +30,12 @@ MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 BAD_AND_CHEATING_ASSIGNMENT = "cells"
 
 Notebook = dict
+EXAMPLE_CONFIG = Path(__file__).with_name("course.example.toml")
+SUBMITTED_AT = {  # student -> when the solution was handed in, relative to the due date
+    "solution": timedelta(hours=-2),
+    "late-solution": timedelta(hours=30),
+    "late-extended": timedelta(hours=30),
+}
 
 
 def _mistakes_module(assignment: str):
@@ -314,7 +325,11 @@ def write_examples(out: Path, assignments: list[str]) -> list[Path]:
             solved = fill(student, code)
             first = next(iter(code))
             as_json = lambda nb: lambda path: path.write_text(json.dumps(nb))  # noqa: E731
-            put("solution", assignment, as_json(solved))
+            due = load_policy(EXAMPLE_CONFIG).due[assignment]
+            for name, delay in SUBMITTED_AT.items():
+                put(name, assignment, as_json(solved))
+                stamp = f"{due + delay:%Y-%m-%d %H:%M:%S.%f} UTC"
+                (out / name / assignment / "timestamp.txt").write_text(stamp)
             put("untouched", assignment, as_json(student))
             put("partial", assignment, as_json(fill(student, {first: code[first]})))
             for name, mistake in load_mistakes(assignment).items():

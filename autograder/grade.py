@@ -12,8 +12,10 @@ the outputs, ``grades.csv`` and ``feedback/``. A run
 3. records each result as soon as it arrives: gradebook first, then the record, so a run that
    is interrupted or killed loses only the submissions in flight and the next run grades just
    those;
-4. writes the feedback pages and ``grades.csv`` from every record and the gradebook: every
-   student and assignment graded so far, whatever this run graded.
+4. applies the due dates and the late penalty (:mod:`autograder.late`) to every record, so a
+   changed due date changes grades without grading again, and rewrites the feedback it changed;
+5. writes ``grades.csv`` from every record and the gradebook: every student and assignment
+   graded so far, whatever this run graded.
 
 A submission the grader itself failed on (not the student's fault) gets ``grader_error``; the
 run goes on, and :func:`grade` reports it so that the command exits non-zero.
@@ -34,7 +36,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from autograder import isolation, report
+from autograder import isolation, late, report
 from autograder.autograde import (
     course_environment,
     grade_submission,
@@ -141,11 +143,13 @@ def grade(
     isolated: bool = True,
     regrade: bool = False,
     students: list[str] | None = None,
+    policy: late.Policy | None = None,
 ) -> Outcome:
     """Grade the submissions in ``submitted`` into ``out`` (see the module docstring).
 
-    ``students`` limits the run to those student folders. With ``isolated`` (the default)
-    student code runs only under bubblewrap, and grading stops with
+    ``students`` limits the run to those student folders. ``policy`` (due dates, extensions,
+    late penalty: :mod:`autograder.late`) is applied to every row, graded now or before. With
+    ``isolated`` (the default) student code runs only under bubblewrap, and grading stops with
     :class:`~autograder.isolation.IsolationUnavailable` where bubblewrap cannot run.
     """
     started = time.monotonic()
@@ -158,6 +162,9 @@ def grade(
     work = out / "work" / f"{os.getpid()}"
     shutil.rmtree(out / "work", ignore_errors=True)
     prepare_course(course, assignments, db_url, cell_timeout)
+    policy = policy or late.Policy()
+    late.set_due_dates(db_url, policy, assignments)
+    kept = late.keep_policy(policy, out)
     template = work / "template"
     prepare_course(template, assignments, f"sqlite:///{template / 'gradebook.db'}", cell_timeout)
     for name in assignments:
@@ -185,7 +192,7 @@ def grade(
 
     def keep(result: Result) -> None:
         result.fingerprint = marks[result.assignment]
-        report.record(db_url, result)
+        report.record(db_url, result, policy)
         report.keep_autograded(course, result, graded_ids[result.assignment])
         report.write_feedback(api, course, out, result)
         result.save(_record_path(out, result.student, result.assignment))
@@ -231,6 +238,10 @@ def grade(
     bar.close()
 
     everything = _previous(out)
+    for result in late.assess_all(db_url, list(everything.values()), policy):
+        report.refresh_summary(course, result)  # a due date, extension or policy changed
+        report.write_feedback(api, course, out, result)
+        result.save(_record_path(out, result.student, result.assignment))
     scores = report.gradebook_scores(db_url, sorted({a for _, a in everything}))
     report.write_csv(out / "grades.csv", list(everything.values()), scores)
     shutil.rmtree(out / "work", ignore_errors=True)
@@ -242,5 +253,6 @@ def grade(
         outcome.reused,
         time.monotonic() - started,
         out,
+        kept,
     )
     return outcome

@@ -19,6 +19,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.utils import parse_utc
 
+from autograder import late
 from autograder.results import Result
 from autograder.submission import nbgrader_cells
 
@@ -41,11 +42,15 @@ CSV_COLUMNS = [
     "failed_tests",
     "isolation",
     "timestamp",
+    "duedate",
+    "raw_score",
+    "late_submission_penalty",
 ]
 
 
-def record(db_url: str, result: Result) -> None:
-    """Store the final scores (and nbgrader's submission timestamp) in the course gradebook."""
+def record(db_url: str, result: Result, policy: late.Policy) -> None:
+    """Store the final scores (and nbgrader's submission timestamp) in the course gradebook,
+    then the late penalty that ``policy`` gives them (:func:`autograder.late.assess`)."""
     if any(status.startswith("not_submitted") for status in result.statuses):
         return
     with Gradebook(db_url) as gradebook:
@@ -59,10 +64,13 @@ def record(db_url: str, result: Result) -> None:
             grade.auto_score = cell.points
             grade.manual_score = None
         gradebook.db.commit()
+        late.assess(gradebook, result, policy)
 
 
-def gradebook_scores(db_url: str, assignments: list[str]) -> dict[tuple[str, str], float]:
-    """(student, assignment) -> score, for every submission the gradebook holds."""
+def gradebook_scores(
+    db_url: str, assignments: list[str]
+) -> dict[tuple[str, str], tuple[float, float]]:
+    """(student, assignment) -> (score, late penalty), for every submission in the gradebook."""
     scores = {}
     with Gradebook(db_url) as gradebook:
         for assignment in assignments:
@@ -71,8 +79,18 @@ def gradebook_scores(db_url: str, assignments: list[str]) -> dict[tuple[str, str
             except MissingEntry:
                 continue
             for submission in submissions:
-                scores[(submission.student_id, assignment)] = float(submission.score)
+                penalty = float(submission.late_submission_penalty or 0.0)
+                scores[(submission.student_id, assignment)] = (float(submission.score), penalty)
     return scores
+
+
+SUMMARY_KEY = "rnn_grading_summary"  # marks the summary cell in the autograded notebook
+
+
+def _summary_cell(result: Result):
+    cell = nbformat.v4.new_markdown_cell(summary_html(result))
+    cell.metadata[SUMMARY_KEY] = True
+    return cell
 
 
 def keep_autograded(course: Path, result: Result, graded_ids: set[str]) -> None:
@@ -86,11 +104,38 @@ def keep_autograded(course: Path, result: Result, graded_ids: set[str]) -> None:
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output["traceback"] = [f"{output.get('ename')}: {output.get('evalue')}"]
-    notebook.cells.insert(0, nbformat.v4.new_markdown_cell(summary_html(result)))
+    notebook.cells.insert(0, _summary_cell(result))
     target = course / "autograded" / result.student / result.assignment
     target.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, target / f"{result.assignment}.ipynb")
     result.autograded = None
+
+
+def refresh_summary(course: Path, result: Result) -> None:
+    """Write ``result``'s summary (its late penalty changed) over the autograded notebook's."""
+    path = course / "autograded" / result.student / result.assignment / f"{result.assignment}.ipynb"
+    if not path.is_file():
+        return
+    notebook = nbformat.read(path, as_version=4)
+    if notebook.cells and notebook.cells[0].metadata.get(SUMMARY_KEY):
+        notebook.cells[0] = _summary_cell(result)
+        nbformat.write(notebook, path)
+
+
+def lateness_html(result: Result) -> str:
+    """A sentence on the due date and the late penalty, or nothing when it was on time."""
+    if not result.seconds_late:
+        return ""
+    hours = result.seconds_late / 3600
+    when = f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} hours"
+    due = html.escape((result.duedate or "").replace("T", " ").replace("+00:00", " UTC"))
+    penalty = (
+        f"Late penalty: <b>&minus;{result.late_penalty:g}</b> points "
+        f"({html.escape(result.late_policy)})."
+        if result.late_penalty
+        else "No points were taken off."
+    )
+    return f"Submitted {when} after the due date ({due}). {penalty}\n\n"
 
 
 def summary_html(result: Result) -> str:
@@ -102,7 +147,8 @@ def summary_html(result: Result) -> str:
         for cell in result.cells
     )
     return (
-        f"## Grading summary: {result.score:g} / {result.max_score:g}\n\n"
+        f"## Grading summary: {result.final_score:g} / {result.max_score:g}\n\n"
+        f"{lateness_html(result)}"
         f"Status: **{html.escape(result.status)}**. Each graded test was run twice: in this "
         "notebook, and again on your functions alone, in a separate clean process, on fresh "
         "random inputs. A test earns its points only when both runs pass.\n\n"
@@ -168,31 +214,44 @@ def problem_page(result: Result) -> str:
     )
 
 
-def write_csv(path: Path, results: list[Result], scores: dict[tuple[str, str], float]) -> None:
-    """One row per student and assignment ever graded; scores as the gradebook holds them."""
+def write_csv(
+    path: Path, results: list[Result], scores: dict[tuple[str, str], tuple[float, float]]
+) -> None:
+    """One row per student and assignment ever graded; scores as the gradebook holds them,
+    ``score`` after the late penalty (as ``nbgrader export`` computes it)."""
     temporary = path.with_suffix(".tmp")
     with temporary.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
         for r in sorted(results, key=lambda r: (r.student, r.assignment)):
             failed = [c.grade_id for c in r.cells if c.points < c.max_points]
+            raw, penalty = scores.get((r.student, r.assignment), (r.score, r.late_penalty))
             writer.writerow(
                 [
                     r.student,
                     r.assignment,
-                    f"{scores.get((r.student, r.assignment), r.score):g}",
+                    f"{max(0.0, raw - penalty):g}",
                     f"{r.max_score:g}",
                     r.status,
                     " ".join(failed),
                     "bubblewrap" if r.isolated else "none",
                     r.timestamp or "",
+                    r.duedate or "",
+                    f"{raw:g}",
+                    f"{penalty:g}",
                 ]
             )
     temporary.replace(path)
 
 
 def closing_table(
-    results: list[Result], graded: int, absent: int, reused: int, seconds: float, out: Path
+    results: list[Result],
+    graded: int,
+    absent: int,
+    reused: int,
+    seconds: float,
+    out: Path,
+    config: Path | None = None,
 ) -> str:
     """What the console shows at the end: counts by status, time, where the outputs are."""
     counts = Counter(status.split(":")[0] for r in results for status in r.statuses or ["ok"])
@@ -201,7 +260,12 @@ def closing_table(
         f"run; {absent} new row(s) with nothing submitted",
         f"{'status':<24} rows",
         *(f"{status:<24} {count}" for status, count in sorted(counts.items())),
-        f"grades:   {out / 'grades.csv'}",
-        f"feedback: {out / 'feedback'}",
     ]
+    late = [r for r in results if r.seconds_late]
+    if late:
+        taken = sum(r.late_penalty for r in late)
+        lines.append(f"late: {len(late)} row(s), {taken:g} point(s) taken off in all")
+    lines += [f"grades:   {out / 'grades.csv'}", f"feedback: {out / 'feedback'}"]
+    if config is not None:
+        lines.append(f"due dates and late penalty: {config}")
     return "\n".join(lines)

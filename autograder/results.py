@@ -33,11 +33,21 @@ class Result:
     problem: str = ""  # what the student is told when nothing could be graded
     digest: str = ""  # the submission's content (see autograder.intake)
     fingerprint: str = ""  # the grader's sources and options it was graded with
-    timestamp: str | None = None
+    timestamp: str | None = None  # nbgrader's timestamp.txt, as written
+    duedate: str | None = None  # the student's due date (extension included), ISO, UTC
+    seconds_late: float = 0.0
+    late_penalty: float = 0.0  # points taken off the score (see autograder.late)
+    late_policy: str = ""  # the penalty's rule in words, when there is a penalty
 
     @property
     def score(self) -> float:
+        """The points of the graded tests, before any late penalty."""
         return sum(cell.points for cell in self.cells)
+
+    @property
+    def final_score(self) -> float:
+        """The score after the late penalty, as nbgrader exports it."""
+        return max(0.0, self.score - self.late_penalty)
 
     @property
     def max_score(self) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -79,3 +80,14 @@ def built_book() -> Path:
     warnings = [line for line in log.splitlines() if "WARNING:" in line]  # Sphinx's format
     assert not warnings, "the book build printed warnings:\n" + "\n".join(warnings)
     return HTML
+
+
+@pytest.fixture(scope="session")
+def cells_notebooks(tmp_path_factory) -> tuple[dict, dict]:
+    """The student version of ``cells`` as released, and the same notebook solved."""
+    from autograder.examples import fill, solution_code
+    from autograder.release import release
+
+    released = release(tmp_path_factory.mktemp("release"), ["cells"], validate=False)
+    student = json.loads(released["cells"].read_text())
+    return student, fill(student, solution_code("cells"))

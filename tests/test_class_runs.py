@@ -23,9 +23,6 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, autograder_cli, read_grades
 
-from autograder.examples import fill, solution_code
-from autograder.release import release
-
 pytestmark = pytest.mark.slow
 FULL = "34"
 
@@ -45,14 +42,6 @@ def grade(submitted: Path, out: Path, *options: str):
 
 
 rows = read_grades
-
-
-@pytest.fixture(scope="module")
-def notebooks(tmp_path_factory):
-    """The student version of ``cells`` and the same notebook solved."""
-    released = release(tmp_path_factory.mktemp("release"), ["cells"], validate=False)
-    student = json.loads(released["cells"].read_text())
-    return student, fill(student, solution_code("cells"))
 
 
 def put(path: Path, content: str | bytes) -> None:
@@ -86,8 +75,8 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def messy(tmp_path_factory, notebooks):
-    student, solved = notebooks
+def messy(tmp_path_factory, cells_notebooks):
+    student, solved = cells_notebooks
     root = tmp_path_factory.mktemp("messy")
     sub = root / "submitted"
     good = json.dumps(solved)
@@ -193,7 +182,7 @@ def test_grading_one_student_keeps_every_other_row(messy, tmp_path):
     assert rows(out) == before
 
 
-def class_of_four(root: Path, notebooks) -> Path:
+def class_of_four(root: Path, notebooks: tuple[dict, dict]) -> Path:
     student, solved = notebooks
     sub = root / "submitted"
     for name in ("ann", "ben", "cat", "dan"):
@@ -203,8 +192,8 @@ def class_of_four(root: Path, notebooks) -> Path:
 
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
-def test_an_interrupted_run_finishes_with_the_same_grades(tmp_path, notebooks, how):
-    sub = class_of_four(tmp_path, notebooks)
+def test_an_interrupted_run_finishes_with_the_same_grades(tmp_path, cells_notebooks, how):
+    sub = class_of_four(tmp_path, cells_notebooks)
     reference = tmp_path / "reference"
     grade(sub, reference, "--workers", "1")
     out = tmp_path / "out"

@@ -20,6 +20,7 @@ def cli(*args: str):
 def folders(tmp_path: Path) -> Path:
     (tmp_path / "submitted" / "ann" / "cells").mkdir(parents=True)
     (tmp_path / "a-file.txt").write_text("not a folder")
+    (tmp_path / "bad.toml").write_text('[due]\ncells = "2026-10-05 23:59"\n')
     return tmp_path
 
 
@@ -49,6 +50,9 @@ CASES = {
     "zero workers": (["grade", "{t}/submitted", "--workers", "0"], "--workers"),
     "workers not a number": (["grade", "{t}/submitted", "--workers", "two"], "--workers"),
     "zero timeout": (["grade", "{t}/submitted", "--cell-timeout", "0"], "--cell-timeout"),
+    "config missing": (["grade", "{t}/submitted", "--config", "{t}/course.toml"], "--config"),
+    "config not toml": (["grade", "{t}/submitted", "--config", "{t}/a-file.txt"], "--config"),
+    "config bad date": (["grade", "{t}/submitted", "--config", "{t}/bad.toml"], "due.cells"),
     "release out is a file": (["release", "--out", "{t}/a-file.txt", "--no-validate"], "--out"),
 }
 

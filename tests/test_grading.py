@@ -113,6 +113,24 @@ def test_solution_gets_full_marks(graded, assignment):
     assert row["status"] == "ok"
 
 
+LATE = {  # student -> {assignment: late penalty as a share of the score}, course.example.toml
+    "solution": dict.fromkeys(ASSIGNMENTS, 0.0),  # 2 h early
+    "late-solution": dict.fromkeys(ASSIGNMENTS, 0.2),  # 30 h late: two started days at 10 %
+    "late-extended": {**dict.fromkeys(ASSIGNMENTS, 0.2), "bptt": 0.0},  # 72 h extension
+}
+
+
+@pytest.mark.parametrize("student", sorted(LATE))
+def test_the_example_due_dates_and_penalty_apply(graded, student):
+    for assignment, share in LATE[student].items():
+        row = graded.rows[(student, assignment)]
+        full = max_score(assignment)
+        assert float(row["raw_score"]) == full, row
+        assert float(row["late_submission_penalty"]) == pytest.approx(share * full), row
+        assert float(row["score"]) == pytest.approx((1 - share) * full), row
+        assert row["timestamp"] and row["duedate"], row
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_untouched_release_gets_zero(graded, assignment):
     rows = graded.rows

@@ -3,7 +3,9 @@
 The course package installs ``autograder`` beside ``rnnbook``, so the hidden test cells'
 ``from autograder.harness import run_check`` works in a plain ``python3`` kernel, with no
 ``PYTHONPATH``: ``nbgrader generate_assignment`` and ``nbgrader autograde``, run as an
-instructor would, give the solution full marks and the untouched release nothing.
+instructor would, give the solution full marks and the untouched release nothing. The course's
+late-penalty plugin works there too: a due date set with ``nbgrader db assignment add`` and
+``c.AssignLatePenalties.plugin_class`` take 20 % from a solution handed in 30 hours late.
 """
 
 from __future__ import annotations
@@ -45,17 +47,27 @@ def test_stock_nbgrader_grades_the_solution_fully(tmp_path, assignment):
     write_config(course, db)
     copy_sources(course, [assignment])
     nbgrader(course, "generate_assignment", assignment)
+    nbgrader(course, "db", "assignment", "add", assignment, "--duedate=2026-10-05 21:59:00 UTC")
+    with (course / "nbgrader_config.py").open("a") as config:
+        config.write('c.AssignLatePenalties.plugin_class = "autograder.late.PercentPerDay"\n')
+        config.write("c.PercentPerDay.percent_per_day = 10\n")
     released = json.loads((course / "release" / assignment / f"{assignment}.ipynb").read_text())
-    for student, notebook in [
-        ("solver", fill(released, solution_code(assignment))),
-        ("idle", released),
+    solved = fill(released, solution_code(assignment))
+    for student, notebook, stamp in [
+        ("solver", solved, "2026-10-05 20:00:00 UTC"),
+        ("late-solver", solved, "2026-10-07 03:59:00 UTC"),
+        ("idle", released, None),
     ]:
         target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
         target.parent.mkdir(parents=True)
         target.write_text(json.dumps(notebook))
+        if stamp:
+            (target.parent / "timestamp.txt").write_text(stamp)
     nbgrader(course, "autograde", assignment)
+    full = sum(graded_cells(assignment).values())
     with Gradebook(db) as gradebook:
-        assert gradebook.find_submission(assignment, "solver").score == sum(
-            graded_cells(assignment).values()
-        )
+        assert gradebook.find_submission(assignment, "solver").score == full
+        assert gradebook.find_submission(assignment, "solver").late_submission_penalty == 0
+        late = gradebook.find_submission(assignment, "late-solver")
+        assert late.score == full and late.late_submission_penalty == pytest.approx(0.2 * full)
         assert gradebook.find_submission(assignment, "idle").score == 0
