@@ -92,14 +92,14 @@ def describe(plugin: BasePlugin) -> str:
 class Policy:
     """Due dates (UTC, naive, as nbgrader stores them), extensions in hours, and the plugin.
 
-    ``source`` is the configuration file's text, empty without one: the gradebook's due dates
+    ``source`` is the configuration file's text, None without one: the gradebook's due dates
     (set with ``nbgrader db assignment add --duedate`` or formgrader) are then used as they are.
     """
 
     due: dict[str, datetime | None] = field(default_factory=dict)
     extensions: dict[str, dict[str, float]] = field(default_factory=dict)
     plugin: BasePlugin = field(default_factory=LateSubmissionPlugin)
-    source: str = ""
+    source: str | None = None
 
 
 def parse_due(value: object, where: str) -> datetime:
@@ -180,7 +180,7 @@ def course_policy(config: Path | None, out: Path) -> Policy:
 
 def keep_policy(policy: Policy, out: Path) -> Path | None:
     """Keep the policy's configuration in ``out`` for the next run; its path, or None."""
-    if not policy.source:
+    if policy.source is None:
         return None
     path = Path(out) / KEPT
     if not path.is_file() or path.read_text() != policy.source:
@@ -220,7 +220,7 @@ def load_policy(path: Path) -> Policy:
 def set_due_dates(db_url: str, policy: Policy, assignments: list[str]) -> None:
     """Store the configured due dates of ``assignments`` and of every assignment the gradebook
     already holds (without a configuration file, leave the gradebook's as they are)."""
-    if not policy.source:
+    if policy.source is None:
         return
     with Gradebook(db_url) as gradebook:
         known = {assignment.name for assignment in gradebook.assignments}

@@ -246,7 +246,10 @@ def test_gradebook_holds_the_final_scores(graded):
             if row["status"] == "not_submitted":
                 continue
             submission = gradebook.find_submission(assignment, student)
-            assert submission.score == pytest.approx(float(row["score"])), (student, assignment)
+            assert submission.score == pytest.approx(float(row["raw_score"])), (student, assignment)
+            penalty = submission.late_submission_penalty
+            assert penalty == pytest.approx(float(row["late_submission_penalty"])), row
+            assert float(row["score"]) == pytest.approx(max(0, submission.score - penalty)), row
 
 
 def test_one_worker_gives_the_same_grades_and_rerunning_is_idempotent(graded, tmp_path):

@@ -5,7 +5,7 @@ due dates in any time zone become nbgrader's naive UTC, and the per-day plugin c
 penalties worked out by hand below. Slow: a class graded with a configuration, where an
 on-time, a late, an extended and an untimed student get the rows, the feedback and the
 ``nbgrader export`` figures the policy implies; a changed policy changes grades without
-grading again; a run without ``--config`` keeps the last policy.
+grading again; a run without ``--config`` keeps the last policy, an empty one removes it.
 """
 
 from __future__ import annotations
@@ -210,3 +210,7 @@ def test_a_new_policy_changes_grades_without_grading_again(graded):
     assert "graded 0 notebook(s)" in kept.stdout
     assert read_grades(out)[("late", "cells")]["score"] == "17"
     assert (out / "course.toml").read_text() == config.read_text()
+    cleared = grade(root / "submitted", out, "--config", str(write(root, "")))
+    assert "graded 0 notebook(s)" in cleared.stdout
+    late = read_grades(out)[("late", "cells")]
+    assert (late["score"], late["duedate"], late["late_submission_penalty"]) == ("34", "", "0")
