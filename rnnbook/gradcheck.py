@@ -1,87 +1,73 @@
 """Numerical derivatives used to check analytic gradients (introduced in the Gradients chapter).
 
-Two estimators of the gradient of ``f`` at ``x``:
+Two estimators of the gradient of a scalar function ``f`` at ``x``, one entry per basis step
+``e_i`` (an array of ``x``'s shape with a single 1):
 
 - :func:`central_difference`: ``(f(x + h e_i) - f(x - h e_i)) / 2h``; error O(h^2) from
   truncation plus O(eps / h) from round-off, so h around 1e-5 to 1e-6 is best in float64.
 - :func:`complex_step`: ``Im f(x + i h e_i) / h``; no subtraction, hence no cancellation, so h can
-  be tiny (1e-20) and the result is exact to machine precision. ``f`` must be analytic and
-  written with operations that accept complex numbers (no ``abs``, ``maximum``, comparisons).
+  be tiny (1e-20) and the result is exact to machine precision. ``f`` must be written with
+  operations that carry the imaginary part through: no ``abs`` or ``np.real``, no conversion to
+  float. ReLU is fine away from its kink: NumPy orders complex numbers by their real part, so
+  ``np.maximum(a, 0)`` keeps ``a`` (imaginary part included) where ``Re a > 0`` and gives 0
+  where ``Re a < 0``. Within one step of the kink both estimators are wrong.
 
-Both accept a scalar-valued ``f`` (``df=None``) or an array-valued ``f`` together with the
-upstream gradient ``df = dL/df(x)``; then they return ``dL/dx = sum(df * df(x)/dx_i)``, the
-vector-Jacobian product that a backward pass computes.
+For an array-valued ``g`` and an upstream gradient ``u``, differentiate the scalar
+``lambda v: np.sum(u * g(v))``: that gives the vector-Jacobian product a backward pass computes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
 from rnnbook.checks import callable_arg, float_array, positive_number, same_shape
 
 
-def _contract(name: str, value: np.ndarray, df: np.ndarray | None) -> complex | float:
-    """Reduce one output of ``f`` to the scalar that the gradient is taken of."""
+def _scalar(value: object) -> complex | float:
+    """The one number ``f`` returned; anything else is a ValueError naming ``f``."""
     value = np.asarray(value)
-    if df is None:
-        if value.size != 1:
-            raise ValueError(
-                f"{name} returned an array of shape {value.shape}; "
-                "pass df (the upstream gradient) for array-valued functions"
-            )
-        return value.reshape(()).item()
-    same_shape("f(x)", value, "df", df)
-    return np.sum(df * value)
+    if value.size != 1:
+        raise ValueError(
+            f"f must return one number, got an array of shape {value.shape}; for an "
+            "array-valued g and upstream gradient u, differentiate lambda v: np.sum(u * g(v))"
+        )
+    return value.reshape(()).item()
+
+
+def _steps(shape: tuple[int, ...], size: complex | float) -> Iterator[np.ndarray]:
+    """``size * e_i`` for every entry ``i`` of an array of ``shape``, in C order."""
+    kind = np.complex128 if isinstance(size, complex) else np.float64
+    for index in np.ndindex(shape):
+        step = np.zeros(shape, dtype=kind)
+        step[index] = size
+        yield step
 
 
 def central_difference(
-    f: Callable[[np.ndarray], np.ndarray | float],
-    x: np.ndarray,
-    df: np.ndarray | None = None,
-    h: float = 1e-5,
+    f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5
 ) -> np.ndarray:
-    """Gradient of ``f`` at ``x`` (or of ``sum(df * f(x))``) by central differences.
+    """Gradient of the scalar function ``f`` at the float64 array ``x``, by central differences.
 
-    ``x`` must be a float64 array; it is perturbed in a copy and never modified.
+    ``f`` is called on new arrays ``x + h e_i`` and ``x - h e_i``; ``x`` itself is never touched.
     """
-    f = callable_arg("f", f)
-    x = float_array("x", x).copy()
-    h = positive_number("h", h)
-    if df is not None:
-        df = float_array("df", df)
-    grad = np.empty_like(x)
-    for index in np.ndindex(x.shape):
-        original = x[index]
-        x[index] = original + h
-        plus = _contract("f", f(x.copy()), df)
-        x[index] = original - h
-        minus = _contract("f", f(x.copy()), df)
-        x[index] = original
-        grad[index] = (plus - minus) / (2 * h)
-    return grad
-
-
-def complex_step(
-    f: Callable[[np.ndarray], np.ndarray | complex],
-    x: np.ndarray,
-    df: np.ndarray | None = None,
-    h: float = 1e-20,
-) -> np.ndarray:
-    """Gradient of an analytic ``f`` at real ``x`` by the complex-step derivative."""
     f = callable_arg("f", f)
     x = float_array("x", x)
     h = positive_number("h", h)
-    if df is not None:
-        df = float_array("df", df)
-    z = x.astype(np.complex128)
-    grad = np.empty_like(x)
-    for index in np.ndindex(x.shape):
-        z[index] += 1j * h
-        grad[index] = np.imag(_contract("f", f(z.copy()), df)) / h
-        z[index] = x[index]
-    return grad
+    slopes = [
+        (_scalar(f(x + step)) - _scalar(f(x - step))) / (2 * h) for step in _steps(x.shape, h)
+    ]
+    return np.reshape(slopes, x.shape)
+
+
+def complex_step(f: Callable[[np.ndarray], complex], x: np.ndarray, h: float = 1e-20) -> np.ndarray:
+    """Gradient of the scalar function ``f`` at real ``x`` by the complex-step derivative."""
+    f = callable_arg("f", f)
+    x = float_array("x", x)
+    h = positive_number("h", h)
+    slopes = [np.imag(_scalar(f(x + step))) / h for step in _steps(x.shape, 1j * h)]
+    return np.reshape(slopes, x.shape)
 
 
 def relative_error(actual: np.ndarray, expected: np.ndarray) -> float:

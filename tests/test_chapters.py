@@ -9,25 +9,6 @@ import nbclient
 import pytest
 from conftest import ROOT, notebook_chapters, toc_files
 
-GRADED_FUNCTIONS = [
-    "rnn_step_forward",
-    "rnn_step_backward",
-    "stack_weights",
-    "concat_step_forward",
-    "lstm_step_forward",
-    "lstm_step_backward",
-    "rnn_forward",
-    "rnn_backward",
-    "temporal_affine_forward",
-    "temporal_affine_backward",
-    "mse_loss",
-    "clip_by_global_norm",
-    "numerical_gradient",
-    "softmax",
-    "attention_forward",
-    "attention_backward",
-]
-
 
 @pytest.mark.slow
 @pytest.mark.parametrize("chapter", notebook_chapters(), ids=lambda p: p.stem)
@@ -68,16 +49,44 @@ def test_the_four_foundation_chapters_are_listed_in_order():
     assert [f for f in files if f in expected] == expected
 
 
-@pytest.mark.parametrize(
-    "path",
-    [*sorted((ROOT / "chapters").glob("*.md")), *sorted((ROOT / "rnnbook").glob("*.py"))],
-    ids=lambda p: p.name,
+FOUNDATIONS = [
+    "notation",
+    "inner_outer_products",
+    "vanilla_rnn_cell",
+    "forward_pass_and_loss",
+    "gradients",
+]
+FRAMING = re.compile(
+    r"\b(essays?|articles?|snippets?|blog posts?|Stack Exchange|the (?:original )?author)\b", re.I
 )
-def test_no_graded_function_is_defined_outside_solutions(path):
-    """Students can read the book and import rnnbook: neither may define a graded function."""
-    text = path.read_text()
-    defined = [name for name in GRADED_FUNCTIONS if re.search(rf"\bdef\s+{name}\s*\(", text)]
-    assert not defined, f"{path.name} defines graded functions {defined}"
+CLOSING = ["Summary", "Exercises", "Practise it"]
+
+
+def page(name: str) -> str:
+    return (ROOT / "chapters" / f"{name}.md").read_text()
+
+
+@pytest.mark.parametrize("name", FOUNDATIONS)
+def test_a_chapter_follows_the_pattern(name):
+    """Objectives first; Summary, Exercises and Practise it last, in that order; solutions in
+    dropdowns, their numbers asserted by a hidden cell; a link to the assignment."""
+    text = page(name)
+    headings = re.findall(r"^## (.+)$", text, re.M)
+    first_section = text.index("\n## ")
+    assert "{admonition} Learning objectives" in text[:first_section], "objectives first"
+    assert headings[-3:] == CLOSING, headings
+    exercises = text[text.index("\n## Exercises") : text.index("\n## Practise it")]
+    assert ":class: dropdown" in exercises
+    assert re.search(r":tags: \[remove-cell\]\n(?:.*\n)*?assert ", exercises), "numbers unchecked"
+    practise = text[text.index("\n## Practise it") :]
+    assert re.search(r"\{doc\}`[^`]*/exercises/(cells|bptt|attention)`", practise), practise
+
+
+@pytest.mark.parametrize("name", FOUNDATIONS)
+def test_a_chapter_teaches_without_arguing_with_a_source(name):
+    """Errors of the sources are pitfalls that stand on their own: no "the essay says"."""
+    found = sorted({m.group(0) for m in FRAMING.finditer(page(name))})
+    assert not found, f"{name}.md frames its text against a source: {found}"
 
 
 def test_chapters_are_text_notebooks_without_committed_outputs():

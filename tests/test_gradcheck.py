@@ -28,13 +28,24 @@ def test_complex_step_is_exact_to_machine_precision(shape):
     assert relative_error(complex_step(scalar_f, x), scalar_grad(x)) < 1e-14
 
 
-def test_array_function_is_contracted_with_upstream_gradient():
-    # f(W) = tanh(X W); dL/dW = X^T (df * (1 - tanh(X W)^2)), a vector-Jacobian product.
+def test_a_contracted_array_function_gives_the_vector_jacobian_product():
+    # g(W) = tanh(X W); d sum(u * g(W)) / dW = X^T (u * (1 - tanh(X W)^2)).
     X, W = RNG.normal(size=(4, 3)), RNG.normal(size=(3, 2))
-    df = RNG.normal(size=(4, 2))
-    expected = X.T @ (df * (1 - np.tanh(X @ W) ** 2))
-    assert relative_error(central_difference(lambda w: np.tanh(X @ w), W, df), expected) < 1e-8
-    assert relative_error(complex_step(lambda w: np.tanh(X @ w), W, df), expected) < 1e-13
+    u = RNG.normal(size=(4, 2))
+    expected = X.T @ (u * (1 - np.tanh(X @ W) ** 2))
+    contracted = lambda w: np.sum(u * np.tanh(X @ w))  # noqa: E731
+    assert relative_error(central_difference(contracted, W), expected) < 1e-8
+    assert relative_error(complex_step(contracted, W), expected) < 1e-13
+
+
+def test_complex_step_is_exact_for_relu_away_from_the_kink():
+    """NumPy orders complex numbers by their real part, so np.maximum keeps the right branch."""
+    a = np.array([-1.3, -0.2, 0.4, 2.0])
+    relu_sum = lambda v: np.sum(np.maximum(v, 0.0) * np.arange(1, 5))  # noqa: E731
+    expected = (a > 0) * np.arange(1.0, 5.0)
+    assert relative_error(complex_step(relu_sum, a), expected) < 1e-15
+    near = np.array([1e-7])  # within one step of the kink the central difference is wrong
+    assert abs(central_difference(lambda v: np.sum(np.maximum(v, 0.0)), near)[0] - 1) > 0.1
 
 
 def test_central_difference_error_shrinks_like_h_squared():
@@ -44,22 +55,20 @@ def test_central_difference_error_shrinks_like_h_squared():
     assert 50 < errors[0] / errors[1] < 200  # a factor of 100 for a tenfold smaller step
 
 
-def test_inputs_are_not_modified():
+def test_x_is_not_modified_even_by_a_function_that_writes_into_its_argument():
     x = RNG.normal(size=(3, 3))
-    df = RNG.normal(size=(3, 3))
-    x_before, df_before = x.copy(), df.copy()
-    central_difference(np.tanh, x, df)
-    complex_step(np.tanh, x, df)
-    np.testing.assert_array_equal(x, x_before)
-    np.testing.assert_array_equal(df, df_before)
+    before = x.copy()
 
+    def vandal(v):
+        total = np.sum(np.tanh(v))
+        v[...] = 99.0
+        return total
 
-def test_function_sees_a_private_copy():
-    seen = []
-    x = np.zeros(2)
-    central_difference(lambda v: (seen.append(v), float(v.sum()))[1], x)
-    seen[0][0] = 99.0  # mutating what f received must not leak into later evaluations
-    assert seen[1][0] == -1e-5
+    central_difference(vandal, x)
+    complex_step(lambda v: np.sum(np.tanh(v)), x)
+    np.testing.assert_array_equal(x, before)
+    reference = central_difference(lambda v: np.sum(np.tanh(v)), x)
+    assert relative_error(central_difference(vandal, x), reference) == 0.0
 
 
 @pytest.mark.parametrize(
@@ -72,12 +81,10 @@ def test_function_sees_a_private_copy():
         (lambda: central_difference(scalar_f, np.ones(3), h=-1e-5), "h"),
         (lambda: central_difference(scalar_f, np.ones(3), h=float("nan")), "h"),
         (lambda: central_difference("not a function", np.ones(3)), "f"),
-        (lambda: central_difference(np.tanh, np.ones(3)), "df"),
-        (lambda: central_difference(np.tanh, np.ones(3), np.ones(4)), "df"),
-        (lambda: central_difference(np.tanh, np.ones(3), np.ones(3, dtype=int)), "df"),
+        (lambda: central_difference(np.tanh, np.ones(3)), "f"),
         (lambda: complex_step(scalar_f, np.arange(3)), "x"),
         (lambda: complex_step(scalar_f, np.ones(3), h=0.0), "h"),
-        (lambda: complex_step(np.tanh, np.ones(2), np.ones((2, 1))), "df"),
+        (lambda: complex_step(np.tanh, np.ones(2)), "f"),
     ],
 )
 def test_bad_input_names_the_argument(call, argument):
