@@ -91,3 +91,19 @@ def cells_notebooks(tmp_path_factory) -> tuple[dict, dict]:
     released = release(tmp_path_factory.mktemp("release"), ["cells"], validate=False)
     student = json.loads(released["cells"].read_text())
     return student, fill(student, solution_code("cells"))
+
+
+def nbgrader(course: Path, *args: str) -> None:
+    """Stock ``nbgrader ARGS`` in ``course``, as an instructor runs it (the venv first on PATH,
+    no PYTHONPATH): it must succeed."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "JUPYTER_PATH")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

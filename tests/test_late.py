@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import autograder_cli, read_grades
+from conftest import autograder_cli, nbgrader, read_grades
 
 from autograder.late import PercentPerDay, PolicyError, load_policy, parse_due
 
@@ -179,14 +176,7 @@ def test_the_feedback_names_the_delay_and_the_penalty(graded):
 def test_nbgrader_export_reads_the_same_penalties(graded):
     root, _ = graded
     course, target = root / "out" / "course", root / "export.csv"
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    subprocess.run(
-        [sys.executable, "-m", "nbgrader", "export", "--to", str(target)],
-        cwd=course,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    nbgrader(course, "export", "--to", str(target))
     with target.open(newline="") as handle:
         exported = {row["student_id"]: row for row in csv.DictReader(handle)}
     for student, (stamp, penalty) in STUDENTS.items():

@@ -11,12 +11,9 @@ late-penalty plugin works there too: a due date set with ``nbgrader db assignmen
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from conftest import nbgrader
 from nbgrader.api import Gradebook
 
 from autograder.autograde import graded_cells
@@ -24,20 +21,6 @@ from autograder.course import copy_sources, write_config
 from autograder.examples import fill, solution_code
 
 pytestmark = pytest.mark.slow
-
-
-def nbgrader(course: Path, *args: str) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "JUPYTER_PATH")}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    result = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=course,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
 @pytest.mark.parametrize("assignment", ["bptt"])
