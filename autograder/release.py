@@ -8,6 +8,7 @@ nothing else does: the instructor sources stay in a course folder outside ``OUT`
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -25,6 +26,7 @@ open it in Jupyter in the course environment, fill in the functions and run all 
 visible tests give immediate feedback.
 ```
 """
+CHAPTER_PATH = re.compile(r"`chapters/(\w+)\.md`")
 
 
 def validate_sources(course: Path, assignments: list[str]) -> None:
@@ -76,8 +78,12 @@ def release(
 
 
 def write_page(student_notebook: Path, page: Path, name: str) -> None:
-    """The book's page for an assignment: the student version plus a note, never executed."""
+    """The book's page for an assignment: the student version plus a note, never executed. The
+    chapters the statement names by path (`` `chapters/gradients.md` ``) become links."""
     notebook = nbformat.read(student_notebook, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = CHAPTER_PATH.sub(r"[`chapters/\1.md`](../chapters/\1.md)", cell.source)
     title_cell = notebook.cells[0]
     note = nbformat.v4.new_markdown_cell(PAGE_NOTE.format(name=name))
     notebook.cells = [title_cell, note, *notebook.cells[1:]]
