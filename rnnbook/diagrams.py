@@ -5,6 +5,11 @@
 ``x_t`` enter through ``W_x``, the cell adds ``b`` and applies ``phi``, the state ``h_t`` goes on
 to the next step through ``W_h`` and to the output ``y_hat_t`` through ``W_o``. Every step carries
 the same weight names, because every step uses the same weights.
+
+:func:`bptt_graph` (introduced in the chapter "Backpropagation through time") draws the unrolled
+network as a computational graph with both flows: the forward pass, the error signals
+``delta_t`` carried backwards through ``W_h^T``, and the gradient terms of every step collected
+into the one shared copy of the weights.
 """
 
 from __future__ import annotations
@@ -135,5 +140,136 @@ def unrolled_rnn(T: int = 3, *, title: bool = True) -> Figure:
     if title:
         ax.set_title(
             r"Vanilla RNN: $h_t = \phi(x_t W_x + h_{t-1} W_h + b)$, $\hat y_t = h_t W_o + b_o$"
+        )
+    return fig
+
+
+_Y_LOSS = 3.3  # row of the losses in the backward-flow drawing
+_Y_SHARED = -1.0  # row of the shared-parameter box
+
+
+def bptt_graph(T: int = 3, *, losses: str = "every", title: bool = True) -> Figure:
+    """The unrolled RNN as a computational graph, with the forward and the backward flow.
+
+    Introduced in the chapter "Backpropagation through time". Black arrows: the forward pass,
+    ``h_{t-1}`` and ``x_t`` into the cell of step ``t`` (which forms ``a_t`` and applies ``phi``),
+    ``h_t`` to the next step and, through the output layer, to the loss ``L_t``. Red dashed
+    arrows: the backward pass, the direct gradient ``dL_t/dh_t`` from the loss down to ``h_t``,
+    the gradient ``delta_t W_h^T`` carried from the cell of step ``t`` back to ``h_{t-1}``, and
+    the error signal ``delta_t`` of every cell. Green dotted arrows: every step adds its terms to
+    the gradients of the one shared copy of ``W_x``, ``W_h`` and ``b``.
+
+    ``T`` is an int from 1 to 8; ``losses`` is ``"every"`` (a loss on every step) or ``"last"``
+    (on the last step only); ``title`` adds a one-line title. Returns the figure.
+    """
+    T = positive_int("T", T)
+    if T > MAX_STEPS:
+        raise ValueError(f"T must be at most {MAX_STEPS} steps to fit on a page, got {T}")
+    if losses not in ("every", "last"):
+        raise ValueError(f"losses must be 'every' or 'last', got {losses!r}")
+    if not isinstance(title, bool):
+        raise ValueError(f"title must be True or False, got {title!r}")
+
+    back, shared = COLORS["secondary"], COLORS["tertiary"]
+    box_w = max(T * _STEP - 0.8, 5.6)  # wide enough for its text when T is small
+    box_x = T * _STEP / 2 + 0.1 - box_w / 2
+    left, right = min(-1.0, box_x - 0.3), max(T * _STEP + 1.2, box_x + box_w + 0.3)
+    fig, (ax,) = new_figure(1, width=max(6.4, 0.75 * (right - left + 0.6)), height=4.6)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    ax.set_xlim(left, right)
+    ax.set_ylim(_Y_SHARED - 0.75, _Y_LOSS + 0.6)
+
+    _node(ax, 0.0, _Y_CELL, "$h_{0}$", COLORS["secondary"])
+    for step in range(1, T + 1):
+        x = (step - 0.5) * _STEP  # the cell of this step
+        x_prev, x_state = x - _STEP / 2, x + _STEP / 2
+        # forward: h_{t-1} and x_t into the cell, the cell to h_t
+        _arrow(ax, (x_prev + _NODE_R, _Y_CELL + 0.1), (x - _CELL_W / 2, _Y_CELL + 0.1))
+        ax.text(x - 0.6, 0.15, f"$x_{{{step}}}$", fontsize=11, ha="center", va="center")
+        _arrow(ax, (x - 0.52, 0.4), (x - 0.3, _Y_CELL - _CELL_H / 2))
+        _cell(ax, x, _Y_CELL)
+        _node(ax, x_state, _Y_CELL, f"$h_{{{step}}}$", COLORS["secondary"])
+        _arrow(ax, (x + _CELL_W / 2, _Y_CELL + 0.1), (x_state - _NODE_R, _Y_CELL + 0.1))
+        # backward: delta_t at the cell, carried to h_{t-1} through W_h^T
+        ax.text(
+            x,
+            _Y_CELL + 0.62,
+            rf"$\delta_{{{step}}}$",
+            color=back,
+            fontsize=11,
+            ha="center",
+            va="center",
+        )
+        _arrow(
+            ax,
+            (x - _CELL_W / 2, _Y_CELL - 0.18),
+            (x_prev + _NODE_R, _Y_CELL - 0.18),
+            color=back,
+            linestyle="--",
+        )
+        ax.text(
+            (x_prev + x) / 2 - 0.1,
+            _Y_CELL - 0.45,
+            rf"$\delta_{{{step}}} W_h^\top$",
+            color=back,
+            fontsize=8,
+            zorder=5,
+            ha="center",
+            va="center",
+        )
+        # the loss of this step, and its direct gradient
+        if losses == "every" or step == T:
+            ax.text(x_state, _Y_LOSS, f"$L_{{{step}}}$", fontsize=11, ha="center", va="center")
+            _arrow(ax, (x_state - 0.08, _Y_CELL + _NODE_R), (x_state - 0.08, _Y_LOSS - 0.25))
+            _arrow(
+                ax,
+                (x_state + 0.12, _Y_LOSS - 0.25),
+                (x_state + 0.12, _Y_CELL + _NODE_R),
+                color=back,
+                linestyle="--",
+            )
+            ax.text(
+                x_state + 0.2,
+                (_Y_CELL + _Y_LOSS) / 2 + 0.1,
+                rf"$\partial L_{{{step}}} / \partial h_{{{step}}}$",
+                color=back,
+                fontsize=8,
+                ha="left",
+                va="center",
+            )
+        # the gradient terms of this step go to the one shared copy of the weights
+        _arrow(
+            ax,
+            (x + 0.3, _Y_CELL - _CELL_H / 2),
+            (x + 0.3, _Y_SHARED + 0.3),
+            color=shared,
+            linestyle=":",
+        )
+    ax.add_patch(
+        FancyBboxPatch(
+            (box_x, _Y_SHARED - 0.3),
+            box_w,
+            0.6,
+            boxstyle="round,pad=0.02,rounding_size=0.12",
+            facecolor="#eaf5ec",
+            edgecolor=shared,
+            linewidth=1.3,
+        )
+    )
+    ax.text(
+        box_x + box_w / 2,
+        _Y_SHARED,
+        r"one shared $W_x$, $W_h$, $b$: $\partial L / \partial W_h = "
+        r"\sum_t h_{t-1}^\top \delta_t$",
+        color=shared,
+        fontsize=9,
+        ha="center",
+        va="center",
+    )
+    if title:
+        ax.set_title(
+            "Forward (black) and backward (red) through time; "
+            + ("a loss at every step" if losses == "every" else "a loss at the last step")
         )
     return fig

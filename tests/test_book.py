@@ -58,3 +58,9 @@ def test_exercise_pages_show_the_student_versions(built_book):
         assert "NotImplementedError" in page and "BEGIN SOLUTION" not in page
         assert "run_check" not in page, f"exercises/{name} shows hidden tests"
         assert any((built_book / "_downloads").rglob(f"{name}.ipynb")), name
+
+
+def test_exercise_pages_link_the_chapters_their_statements_name(built_book):
+    page = (built_book / "exercises" / "bptt.html").read_text()
+    for chapter in ("backprop_through_time", "vanishing_exploding_gradients", "gradients"):
+        assert f'href="../chapters/{chapter}.html' in page, chapter

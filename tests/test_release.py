@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, toc_files
 
 from autograder.course import ASSIGNMENTS, SOLUTIONS, environment
 from autograder.release import release
@@ -138,3 +138,13 @@ def test_unknown_assignment_is_a_clear_error():
     with pytest.raises(ValueError, match="assignment must be one of"):
         check_assignments(["rnn"])
     assert ROOT.is_dir()
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_statement_names_only_chapters_of_the_book(assignment):
+    """Statements point to chapters by path; each path is a page of the table of contents."""
+    source = json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
+    text = "".join(cell_text(cell) for cell in source["cells"] if cell["cell_type"] == "markdown")
+    named = set(re.findall(r"`(chapters/\w+)\.md`", text))
+    assert named, "the statement says where its topic is taught"
+    assert named <= set(toc_files()), sorted(named - set(toc_files()))
