@@ -64,3 +64,6 @@ def test_exercise_pages_link_the_chapters_their_statements_name(built_book):
     page = (built_book / "exercises" / "bptt.html").read_text()
     for chapter in ("backprop_through_time", "vanishing_exploding_gradients", "gradients"):
         assert f'href="../chapters/{chapter}.html' in page, chapter
+    for exercise, chapter in (("cells", "gated_cells"), ("attention", "attention")):
+        page = (built_book / "exercises" / f"{exercise}.html").read_text()
+        assert f'href="../chapters/{chapter}.html' in page, (exercise, chapter)

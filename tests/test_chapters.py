@@ -47,6 +47,11 @@ def test_the_chapters_are_listed_in_reading_order():
         "chapters/gradients",
         "chapters/backprop_through_time",
         "chapters/vanishing_exploding_gradients",
+        "chapters/gated_cells",
+        "chapters/char_language_model",
+        "chapters/sensor_sequences",
+        "chapters/encoder_decoder",
+        "chapters/attention",
     ]
     assert [f for f in files if f in expected] == expected
 
