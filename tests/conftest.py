@@ -32,15 +32,23 @@ def notebook_chapters() -> list[Path]:
     return [p for p in paths if "kernelspec:" in p.read_text().split("\n---", 1)[0]]
 
 
-def autograder_cli(*args: str, check: bool = True, timeout: float = 3600):
-    """``python -m autograder ARGS`` from the repository; with ``check``, it must succeed."""
-    result = subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        cwd=ROOT,
+def run_module(
+    module: str, args: tuple[str, ...], cwd: Path, timeout: float, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """``python -m MODULE ARGS`` in ``cwd`` with this interpreter, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
     )
+
+
+def autograder_cli(*args: str, check: bool = True, timeout: float = 3600):
+    """``python -m autograder ARGS`` from the repository; with ``check``, it must succeed."""
+    result = run_module("autograder", args, cwd=ROOT, timeout=timeout)
     if check:
         assert result.returncode == 0, (
             f"python -m autograder {' '.join(args)} exited with {result.returncode}:\n"
@@ -98,12 +106,5 @@ def nbgrader(course: Path, *args: str) -> None:
     no PYTHONPATH): it must succeed."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "JUPYTER_PATH")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    result = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=course,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    result = run_module("nbgrader", args, cwd=course, timeout=900, env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
