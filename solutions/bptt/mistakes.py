@@ -13,7 +13,7 @@ MISTAKES = {
     "bptt_no_carry": {
         "description": "rnn_backward forgets the carry: the gradient coming back from step t+1 "
         "(dh_prev of the next step) is never added to dh[:, t]",
-        "edits": [("dh_total = dh[:, t] + dh_carry", "dh_total = dh[:, t]")],
+        "edits": [("np.add(dh[:, t], dh_carry, out=da[t])", "da[t] = dh[:, t]")],
         "lost": [
             "rnn_backward_dx",
             "rnn_backward_dh0",
@@ -24,21 +24,32 @@ MISTAKES = {
         "feedback": "carry",
     },
     "dwh_transposed": {
-        "description": "rnn_backward accumulates dWh with the wrong transpose (da.T @ h_prev)",
-        "edits": [("dWh += states[:, t].T @ da", "dWh += da.T @ states[:, t]")],
+        "description": "rnn_backward computes dWh with the wrong transpose (da.T @ h_prev)",
+        "edits": [
+            (
+                "dWh = states[:-1].reshape(T * N, H).T @ da_rows",
+                "dWh = da_rows.T @ states[:-1].reshape(T * N, H)",
+            )
+        ],
         "lost": ["rnn_backward_dwh"],
         "feedback": "transposed",
     },
     "db_mean_over_batch": {
-        "description": "rnn_backward averages db over the batch instead of summing it",
-        "edits": [("db += da.sum(axis=0)", "db += da.mean(axis=0)")],
+        "description": "rnn_backward sums db over time but averages it over the batch instead "
+        "of summing it",
+        "edits": [("db = da.sum(axis=(0, 1))", "db = da.sum(axis=0).mean(axis=0)")],
         "lost": ["rnn_backward_db"],
         "feedback": "averaged over the batch",
     },
     "h_includes_h0": {
         "description": "rnn_forward returns the states h0 ... h_{T-1} instead of h_1 ... h_T "
         "(h includes h0: off by one in time)",
-        "edits": [("h = states[:, 1:].copy()", "h = states[:, :-1].copy()")],
+        "edits": [
+            (
+                "h = states[1:].transpose(1, 0, 2).copy()",
+                "h = states[:-1].transpose(1, 0, 2).copy()",
+            )
+        ],
         "lost": ["rnn_forward_tanh", "rnn_forward_relu", "rnn_forward_t1"],
         "feedback": "off by one in time",
     },
@@ -136,29 +147,29 @@ ALTERNATIVES = {
         ],
         "why": "The squared norms of the arrays add up to the sum of all squared entries.",
     },
-    "backward-parameters-after-loop": {
+    "backward-parameters-in-loop": {
         "edits": [
             (
-                "    dh_carry = np.zeros(states[:, 0].shape)",
-                "    das = np.empty(a.shape)  # every da_t, for the parameter gradients\n"
-                "    dh_carry = np.zeros(states[:, 0].shape)",
+                "    dh_carry = np.zeros((N, H))",
+                "    dWx, dWh, db = np.zeros(Wx.shape), np.zeros(Wh.shape), np.zeros(H)\n"
+                "    dh_carry = np.zeros((N, H))",
             ),
             (
-                "        dx[:, t] = da @ Wx.T\n"
-                "        dWx += x[:, t].T @ da\n"
-                "        dWh += states[:, t].T @ da\n"
-                "        db += da.sum(axis=0)\n"
-                "        dh_carry = da @ Wh.T\n",
-                "        das[:, t] = da\n"
-                "        dh_carry = da @ Wh.T\n"
-                "    dx = das @ Wx.T\n"
-                '    dWx = np.einsum("ntd,nth->dh", x, das)\n'
-                '    dWh = np.einsum("ntk,nth->kh", states[:, :-1], das)\n'
-                "    db = das.sum(axis=(0, 1))\n",
+                "        np.matmul(da[t], Wh.T, out=dh_carry)",
+                "        dWx += xs[t].T @ da[t]\n"
+                "        dWh += states[t].T @ da[t]\n"
+                "        db += da[t].sum(axis=0)\n"
+                "        np.matmul(da[t], Wh.T, out=dh_carry)",
+            ),
+            (
+                "    dWx = xs.reshape(T * N, D).T @ da_rows\n"
+                "    dWh = states[:-1].reshape(T * N, H).T @ da_rows\n"
+                "    db = da.sum(axis=(0, 1))\n",
+                "",
             ),
         ],
-        "why": "Summing the parameter gradients over all steps at once, after the loop, adds the "
-        "same terms in another order.",
+        "why": "Accumulating the parameter gradients step by step inside the loop adds the same "
+        "terms in another order (slower: many small products instead of one large one).",
     },
     "mse-sum-over-size": {
         "edits": [
