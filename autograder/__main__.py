@@ -41,6 +41,13 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", type=int, default=None, help="parallel submissions (default: one per core)"
     )
     grade.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://host:8786); "
+        "its workers need this package and bubblewrap, not the course's files "
+        "(default: --workers processes on this machine)",
+    )
+    grade.add_argument(
         "--out",
         type=Path,
         default=Path("graded"),
@@ -139,9 +146,14 @@ def run_grade_command(parser, args, assignments: list[str]) -> int:
     from autograder.grade import grade
     from autograder.isolation import IsolationUnavailable
     from autograder.late import PolicyError, course_policy
+    from autograder.workers import SchedulerUnavailable, scheduler_problem
 
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.scheduler is not None and args.workers is not None:
+        parser.error("--workers and --scheduler exclude each other: a cluster has its own workers")
+    if args.scheduler is not None and (problem := scheduler_problem(args.scheduler)):
+        parser.error(f"--scheduler: {problem}")
     if args.cell_timeout < 1:
         parser.error("--cell-timeout must be at least 1 second")
     submitted, out = args.submitted.resolve(), args.out.resolve()
@@ -163,6 +175,7 @@ def run_grade_command(parser, args, assignments: list[str]) -> int:
             out,
             assignments=assignments,
             workers=args.workers,
+            scheduler=args.scheduler,
             db_url=args.db,
             cell_timeout=args.cell_timeout,
             isolated=not args.no_isolation,
@@ -171,7 +184,11 @@ def run_grade_command(parser, args, assignments: list[str]) -> int:
             policy=policy,
         )
     except IsolationUnavailable as error:
-        print(f"python -m autograder grade: {error}", file=sys.stderr)
+        where = f" (on a worker of {args.scheduler})" if args.scheduler else ""
+        print(f"python -m autograder grade: {error}{where}", file=sys.stderr)
+        return 2
+    except SchedulerUnavailable as error:
+        print(f"python -m autograder grade: --scheduler: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: run the same command again to grade what is left", file=sys.stderr)

@@ -7,6 +7,7 @@ works whether or not the virtual environment was activated.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -87,20 +88,26 @@ def write_config(root: Path, db_url: str, **options) -> None:
     (root / "nbgrader_config.py").write_text("\n".join(lines) + "\n")
 
 
-def nbgrader_api(root: Path, db_url: str, **options):
+def nbgrader_api(root: Path, db_url: str, *, hooks: dict | None = None, **options):
     """nbgrader's Python API for the course at ``root``, in this process.
 
     Starting nbgrader's command line costs seconds of imports; the grading workers call the
     API instead. The process environment must come from :func:`environment` (for PATH).
+    ``hooks`` adds settings that cannot live in a config file ("Class.trait" -> a callable).
     """
     from nbgrader.apps.api import NbGraderAPI
     from traitlets.config import Config
 
     config = Config()
-    for key, value in settings(root, db_url, **options).items():
+    for key, value in {**settings(root, db_url, **options), **(hooks or {})}.items():
         owner, trait = key.split(".")
         setattr(config[owner], trait, value)
     return NbGraderAPI(config=config)
+
+
+def source_notebook(assignment: str) -> dict:
+    """The assignment's source notebook (solutions and tests) from ``solutions/``."""
+    return json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
 
 
 def copy_sources(root: Path, assignments: list[str]) -> None:

@@ -6,43 +6,41 @@ the gradebook (SQLite ``gradebook.db`` by default, any SQLAlchemy URL with ``db_
 the outputs, ``grades.csv`` and ``feedback/``. A run
 
 1. finds each student's notebook for each assignment (:mod:`autograder.intake`);
-2. grades, in a pool of worker processes (:mod:`autograder.autograde`), only the submissions
-   whose content, or whose grader (sources, checks, options), changed since they were last
-   graded, or all of them with ``regrade``;
-3. records each result as soon as it arrives: gradebook first, then the record, so a run that
-   is interrupted or killed loses only the submissions in flight and the next run grades just
-   those;
+2. sends the submissions whose content, or whose grader (sources, checks, options), changed
+   since they were last graded (or all of them with ``regrade``) to the grading workers
+   (:mod:`autograder.workers`: worker processes here, or a Dask cluster), each a task of plain
+   data that :func:`autograder.grade_one.grade_one` grades, feedback page included;
+3. records each result as soon as it arrives (this process alone writes the gradebook):
+   gradebook first, then the autograded notebook, the feedback page and the record, so a run
+   that is interrupted or killed loses only the submissions in flight and the next run grades
+   just those;
 4. applies the due dates and the late penalty (:mod:`autograder.late`) to every record, so a
    changed due date changes grades without grading again, and rewrites the feedback it changed;
-5. writes ``grades.csv`` from every record and the gradebook: every student and assignment
-   graded so far, whatever this run graded.
+5. writes ``grades.csv`` from every record and the gradebook (:mod:`autograder.report`): every
+   student and assignment graded so far, whatever this run graded.
 
-A submission the grader itself failed on (not the student's fault) gets ``grader_error``; the
-run goes on, and :func:`grade` reports it so that the command exits non-zero.
+A submission the grader itself failed on twice (not the student's fault) gets ``grader_error``;
+the run goes on, and :func:`grade` reports it so that the command exits non-zero.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
-import signal
 import time
 import traceback
 import warnings
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import asdict
 from pathlib import Path
 
+from nbgrader.api import Gradebook, MissingEntry
 from tqdm import tqdm
 
 from autograder import isolation, late, report
-from autograder.autograde import (
-    course_environment,
-    grade_submission,
-    graded_cells,
-    ungraded,
-)
+from autograder import workers as pools
 from autograder.course import (
     GRADER_KERNEL,
     REPO,
@@ -52,11 +50,11 @@ from autograder.course import (
     nbgrader_api,
     write_config,
 )
-from autograder.harness import load_checks
+from autograder.grade_one import STAGES, Task, course_environment, grade_one, ungraded
 from autograder.intake import Submission, find_submission
 from autograder.results import Result
 
-__all__ = ["grade", "graded_cells", "Outcome"]
+__all__ = ["grade", "Outcome"]
 
 
 class Outcome(list):
@@ -66,18 +64,21 @@ class Outcome(list):
     absent: int = 0  # rows of students with nothing for an assignment
     reused: int = 0
     errors: int = 0
+    seconds: float = 0.0  # wall-clock time of the run
+    stages: dict[str, float]  # worker seconds by stage, summed over the tasks
+    worker_cpu: float = 0.0  # CPU seconds of the tasks (workers and the processes they started)
+    client_cpu: float = 0.0  # CPU seconds of this process (orchestration, gradebook, files)
     summary: str = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stages = dict.fromkeys((*STAGES, "recording"), 0.0)
 
 
 def quiet() -> None:
     """No warnings or log lines from nbgrader, nbformat or Jupyter in the console."""
     warnings.simplefilter("ignore")
     logging.disable(logging.WARNING)
-
-
-def _worker_start() -> None:
-    quiet()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
 
 
 def fingerprint(assignment: str, cell_timeout: int, isolated: bool) -> str:
@@ -124,11 +125,18 @@ def _previous(out: Path) -> dict[tuple[str, str], Result]:
     return results
 
 
-def _grader_error(submission: Submission, isolated: bool, error: BaseException) -> Result:
-    result = ungraded(submission, isolated)
-    result.statuses.append(f"grader_error: {type(error).__name__}")
-    result.problem = "The grader failed on this notebook; your instructor has been told."
-    return result
+def _lateness(db_url: str, policy: late.Policy, assignments: list[str]) -> dict[str, str | None]:
+    """Each assignment's due date (naive UTC, ISO) as the gradebook holds it after
+    :func:`autograder.late.set_due_dates`: configured, or set with nbgrader's own tools."""
+    due = {}
+    with Gradebook(db_url) as gradebook:
+        for name in assignments:
+            try:
+                moment = gradebook.find_assignment(name).duedate
+            except MissingEntry:
+                moment = None
+            due[name] = moment.isoformat() if moment else None
+    return due
 
 
 def grade(
@@ -137,6 +145,7 @@ def grade(
     *,
     assignments: list[str],
     workers: int | None = None,
+    scheduler: str | None = None,
     db_url: str | None = None,
     cell_timeout: int = 30,
     progress: bool = True,
@@ -144,32 +153,33 @@ def grade(
     regrade: bool = False,
     students: list[str] | None = None,
     policy: late.Policy | None = None,
+    grader=grade_one,
 ) -> Outcome:
     """Grade the submissions in ``submitted`` into ``out`` (see the module docstring).
 
-    ``students`` limits the run to those student folders. ``policy`` (due dates, extensions,
-    late penalty: :mod:`autograder.late`) is applied to every row, graded now or before. With
-    ``isolated`` (the default) student code runs only under bubblewrap, and grading stops with
-    :class:`~autograder.isolation.IsolationUnavailable` where bubblewrap cannot run.
+    Tasks run on ``workers`` local processes, or on the Dask cluster whose scheduler is at
+    ``scheduler``. ``students`` limits the run to those student folders. ``policy`` (due
+    dates, extensions, late penalty: :mod:`autograder.late`) is applied to every row, graded
+    now or before. With ``isolated`` (the default) student code runs only under bubblewrap, and
+    grading stops with :class:`~autograder.isolation.IsolationUnavailable` where bubblewrap
+    cannot run, here or on a worker. ``grader`` is the function the workers run (tests swap it).
     """
-    started = time.monotonic()
-    if isolated:
+    started, cpu_started = time.monotonic(), time.process_time()
+    if isolated and scheduler is None:
         isolation.require()
     submitted, out = Path(submitted).resolve(), Path(out).resolve()
     quiet()
     course = out / "course"
     db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
-    work = out / "work" / f"{os.getpid()}"
-    shutil.rmtree(out / "work", ignore_errors=True)
+    shutil.rmtree(out / "work", ignore_errors=True)  # left by versions before 2026-11
     prepare_course(course, assignments, db_url, cell_timeout)
     policy = policy or late.Policy()
     late.set_due_dates(db_url, policy, assignments)
     kept = late.keep_policy(policy, out)
-    template = work / "template"
-    prepare_course(template, assignments, f"sqlite:///{template / 'gradebook.db'}", cell_timeout)
-    for name in assignments:
-        load_checks(name)  # read (and cache) the checks before any student code runs
+    due = _lateness(db_url, policy, assignments)
     marks = {a: fingerprint(a, cell_timeout, isolated) for a in assignments}
+    sources = {a: (SOLUTIONS / a / f"{a}.ipynb").read_text() for a in assignments}
+    checks = {a: (SOLUTIONS / a / "checks.py").read_text() for a in assignments}
     previous = _previous(out)
     chosen = student_folders(submitted, out)
     if students is not None:
@@ -188,54 +198,80 @@ def grade(
                 todo.append(submission)
 
     api = nbgrader_api(course, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
-    graded_ids = {a: set(graded_cells(a)) for a in assignments}
+    bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress)
 
-    def keep(result: Result) -> None:
+    def keep(result: Result, autograded: dict | None = None, feedback: str | None = None) -> None:
+        began = time.perf_counter()
         result.fingerprint = marks[result.assignment]
         report.record(db_url, result, policy)
-        report.keep_autograded(course, result, graded_ids[result.assignment])
-        report.write_feedback(api, course, out, result)
+        folder = course / "autograded" / result.student / result.assignment
+        shutil.rmtree(folder, ignore_errors=True)
+        if autograded is not None:
+            folder.mkdir(parents=True)
+            (folder / f"{result.assignment}.ipynb").write_text(json.dumps(autograded, indent=1))
+        if feedback is None:
+            report.write_feedback(api, course, out, result)
+        else:
+            target = report.feedback_path(out, result)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(feedback)
         result.save(_record_path(out, result.student, result.assignment))
         if any(s.startswith("not_submitted") for s in result.statuses):
             outcome.absent += 1
         else:
             outcome.graded += 1
         outcome.errors += any(s.startswith("grader_error") for s in result.statuses)
+        outcome.stages["recording"] += time.perf_counter() - began
+        bar.update()
 
-    report.install_mathjax(out / "feedback")
-    pool = ProcessPoolExecutor(
-        max_workers=workers or os.cpu_count() or 1, initializer=_worker_start
-    )
-    bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress)
+    def done(key: tuple[str, str], output: dict) -> None:
+        for stage, seconds in output["seconds"].items():
+            outcome.stages[stage] = outcome.stages.get(stage, 0.0) + seconds
+        outcome.worker_cpu += output["cpu_seconds"]
+        keep(Result.from_dict(output["result"]), output["autograded"], output["feedback"])
+
+    def failed(key: tuple[str, str], errors: list[BaseException]) -> None:
+        submission = todo_by_key[key]
+        log = out / "logs" / f"{submission.student}__{submission.assignment}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("\n".join("".join(traceback.format_exception(e)) for e in errors))
+        result = _nothing(submission, isolated, sources[submission.assignment])
+        names = ", ".join(type(e).__name__ for e in errors)
+        result.statuses.append(f"grader_error: failed {len(errors)} times ({names})")
+        result.problem = "The grader failed on this notebook; your instructor has been told."
+        keep(result)
+
+    tasks: dict[tuple[str, str], dict] = {}
+    todo_by_key = {(s.student, s.assignment): s for s in todo}
+    for submission in todo:
+        if submission.notebook is None:
+            keep(_nothing(submission, isolated, sources[submission.assignment]))
+            continue
+        hours = policy.extensions.get(submission.assignment, {}).get(submission.student)
+        task = Task(
+            student=submission.student,
+            assignment=submission.assignment,
+            notebook=submission.notebook,
+            source=sources[submission.assignment],
+            checks=checks[submission.assignment],
+            cell_timeout=cell_timeout,
+            isolated=isolated,
+            statuses=submission.statuses,
+            timestamp=submission.timestamp,
+            digest=submission.digest,
+            duedate=due[submission.assignment],
+            extension_hours=hours,
+            late_penalty=policy.penalty,
+        )
+        tasks[(submission.student, submission.assignment)] = asdict(task)
     try:
-        futures: dict[Future, Submission] = {}
-        for submission in todo:
-            if submission.notebook is None:
-                keep(ungraded(submission, isolated))
-                bar.update()
-                continue
-            job = (template, submission, cell_timeout, isolated)
-            futures[pool.submit(grade_submission, *job)] = submission
-        for future in as_completed(futures):
-            submission = futures[future]
-            try:
-                result = future.result()
-            except Exception as error:  # noqa: BLE001 - the grader's fault, not the student's
-                log = out / "logs" / f"{submission.student}__{submission.assignment}.log"
-                log.parent.mkdir(parents=True, exist_ok=True)
-                log.write_text("".join(traceback.format_exception(error)))
-                result = _grader_error(submission, isolated, error)
-            result.digest = submission.digest
-            keep(result)
-            bar.update()
-    except KeyboardInterrupt:
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+        if tasks:
+            with pools.executor(scheduler, workers_count(workers, len(tasks))) as pool:
+                pools.run(
+                    pool, grader, tasks, done, failed, fatal=(isolation.IsolationUnavailable,)
+                )
+    finally:
         bar.close()
-        raise
-    pool.shutdown()
-    bar.close()
 
     everything = _previous(out)
     for result in late.assess_all(db_url, list(everything.values()), policy):
@@ -244,15 +280,35 @@ def grade(
         result.save(_record_path(out, result.student, result.assignment))
     scores = report.gradebook_scores(db_url, sorted({a for _, a in everything}))
     report.write_csv(out / "grades.csv", list(everything.values()), scores)
-    shutil.rmtree(out / "work", ignore_errors=True)
     outcome.extend(sorted(everything.values(), key=lambda r: (r.student, r.assignment)))
+    outcome.seconds = time.monotonic() - started
+    outcome.client_cpu = time.process_time() - cpu_started
     outcome.summary = report.closing_table(
         list(everything.values()),
         outcome.graded,
         outcome.absent,
         outcome.reused,
-        time.monotonic() - started,
+        outcome.seconds,
         out,
         kept,
     )
     return outcome
+
+
+def workers_count(asked: int | None, tasks: int) -> int:
+    """Local worker processes: as asked, or one per core; never more than there are tasks."""
+    return max(1, min(asked or os.cpu_count() or 1, tasks))
+
+
+def _nothing(submission: Submission, isolated: bool, source: str) -> Result:
+    """The result of a submission nothing could be graded of (or the grader failed on)."""
+    return ungraded(
+        submission.student,
+        submission.assignment,
+        json.loads(source),
+        submission.statuses,
+        isolated,
+        problem=submission.problem,
+        digest=submission.digest,
+        timestamp=submission.timestamp,
+    )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import os
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -28,7 +29,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
+# The checks modules: solutions/ of the repository, or the copies a grading worker made of them
+# (a worker need not have the course's files: its task carries them; see autograder.grade_one).
+SOLUTIONS = Path(
+    os.environ.get("AUTOGRADER_SOLUTIONS") or Path(__file__).resolve().parent.parent / "solutions"
+)
 
 Check = Callable[["Student", np.random.Generator], None]
 
@@ -128,6 +133,11 @@ def load_checks(assignment: str) -> dict[str, Check]:
     path = SOLUTIONS / assignment / "checks.py"
     if not path.is_file():
         raise ValueError(f"assignment {assignment!r} has no checks module at {path}")
+    return checks_in(path, assignment)
+
+
+def checks_in(path: Path, assignment: str) -> dict[str, Check]:
+    """The ``CHECKS`` table of the checks module at ``path`` (a copy on a grading worker)."""
     spec = importlib.util.spec_from_file_location(f"checks_{assignment}", path)
     module: ModuleType = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

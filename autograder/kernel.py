@@ -3,10 +3,11 @@
 :func:`install_kernelspec` writes, for one submission, the ``rnn-grader`` kernelspec that
 nbgrader's autograde starts. The kernel runs under bubblewrap (:mod:`autograder.isolation`)
 and sees, read-only, only what the hidden tests import: the ``autograder`` and ``rnnbook``
-packages and the one ``checks.py`` of the assignment being graded (no instructor notebook, no
-other submission). Its one writable folder is the submission's private room, where its
-connection file and its Unix sockets live: nbgrader talks to it over IPC (``transport =
-"ipc"``, see :func:`autograder.course.settings`), so the kernel needs no network at all.
+packages and a folder holding the one ``checks.py`` of the assignment being graded (no
+instructor notebook, no other submission). Its one writable folder is the submission's
+private room, where its connection file and its Unix sockets live: nbgrader talks to it over
+IPC (``transport = "ipc"``, see :func:`autograder.course.settings`), so the kernel needs no
+network at all.
 
 ``python -m autograder.kernel MEMORY_BYTES FILE_BYTES -f CONNECTION_FILE`` caps the address space
 and the size of any file it writes, then starts ipykernel: a notebook that allocates past the cap
@@ -22,15 +23,19 @@ import sys
 from pathlib import Path
 
 from autograder import isolation
-from autograder.course import GRADER_KERNEL, REPO, SOLUTIONS
+from autograder.course import GRADER_KERNEL, REPO
 
 FILE_BYTES = 64 * 1024**2
 
 
 def install_kernelspec(
-    jupyter_path: Path, memory_bytes: int, *, room: Path, assignment: str, isolated: bool
+    jupyter_path: Path, memory_bytes: int, *, room: Path, checks: Path, isolated: bool
 ) -> None:
-    """Write the ``rnn-grader`` kernelspec under ``jupyter_path/kernels`` for one submission."""
+    """Write the ``rnn-grader`` kernelspec under ``jupyter_path/kernels`` for one submission.
+
+    ``checks`` is a folder holding ``<assignment>/checks.py`` for the one assignment graded
+    (the worker's copy): the hidden tests find it through ``AUTOGRADER_SOLUTIONS``.
+    """
     folder = Path(jupyter_path) / "kernels" / GRADER_KERNEL
     folder.mkdir(parents=True, exist_ok=True)
     argv = [
@@ -43,12 +48,13 @@ def install_kernelspec(
         "{connection_file}",
     ]
     if isolated:
-        visible = [REPO / "autograder", REPO / "rnnbook", SOLUTIONS / assignment / "checks.py"]
+        visible = [REPO / "autograder", REPO / "rnnbook", checks]
         environment = {
             "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
             "HOME": str(room),
             "LANG": "C.UTF-8",
             "PYTHONPATH": str(REPO),
+            "AUTOGRADER_SOLUTIONS": str(Path(checks).resolve()),
             "OPENBLAS_NUM_THREADS": "1",
             "OMP_NUM_THREADS": "1",
             "MPLBACKEND": "Agg",
@@ -58,6 +64,7 @@ def install_kernelspec(
         argv = isolation.wrap(argv, room=room, read_only=visible, environment=environment)
     spec = {
         "argv": argv,
+        "env": {"AUTOGRADER_SOLUTIONS": str(Path(checks).resolve())},
         "display_name": "Python 3 (grading, isolated)",
         "language": "python",
         "interrupt_mode": "message",  # a signal to bwrap would not reach the kernel inside

@@ -100,6 +100,7 @@ class Policy:
     extensions: dict[str, dict[str, float]] = field(default_factory=dict)
     plugin: BasePlugin = field(default_factory=LateSubmissionPlugin)
     source: str | None = None
+    penalty: dict = field(default_factory=dict)  # the [late_penalty] table the plugin came from
 
 
 def parse_due(value: object, where: str) -> datetime:
@@ -213,8 +214,8 @@ def load_policy(path: Path) -> Policy:
                 where = f"extensions.{name}.{student}"
                 raise PolicyError(f"{where}: expected a number of hours >= 0, got {hours!r}")
         extensions[name] = {student: float(hours) for student, hours in students.items()}
-    plugin = load_plugin(_table(data, "late_penalty"))
-    return Policy(due, extensions, plugin, source=source)
+    penalty = _table(data, "late_penalty")
+    return Policy(due, extensions, load_plugin(penalty), source=source, penalty=penalty)
 
 
 def set_due_dates(db_url: str, policy: Policy, assignments: list[str]) -> None:

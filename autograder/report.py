@@ -93,22 +93,17 @@ def _summary_cell(result: Result):
     return cell
 
 
-def keep_autograded(course: Path, result: Result, graded_ids: set[str]) -> None:
-    """Copy the executed notebook into the course, with the summary first and messages instead
-    of tracebacks in the graded test cells; forget the worker's copy."""
-    if result.autograded is None:
-        return
-    notebook = nbformat.read(result.autograded, as_version=4)
+def annotate_autograded(path: Path, result: Result, graded_ids: set[str]) -> None:
+    """Rewrite the executed notebook at ``path``: the summary first, and messages instead of
+    tracebacks in the graded test cells (the hidden grading code stays hidden)."""
+    notebook = nbformat.read(path, as_version=4)
     for cell in nbgrader_cells(notebook):
         if cell["metadata"]["nbgrader"].get("grade_id") in graded_ids:
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output["traceback"] = [f"{output.get('ename')}: {output.get('evalue')}"]
     notebook.cells.insert(0, _summary_cell(result))
-    target = course / "autograded" / result.student / result.assignment
-    target.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, target / f"{result.assignment}.ipynb")
-    result.autograded = None
+    nbformat.write(notebook, path)
 
 
 def refresh_summary(course: Path, result: Result) -> None:
@@ -178,19 +173,30 @@ def offline_page(page: str) -> str:
     return page.replace("</head>", local + "</head>", 1)
 
 
-def write_feedback(api, course: Path, out: Path, result: Result) -> None:
-    """The student's feedback page, ``out/feedback/<student>/<assignment>.html``."""
-    target = out / "feedback" / result.student / f"{result.assignment}.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
+def feedback_page(api, course: Path, result: Result) -> str:
+    """The student's feedback page: nbgrader's, from the autograded notebook and the gradebook
+    of the course at ``course``, made offline; or the page of what was expected."""
+    autograded = course / "autograded" / result.student / result.assignment
+    if result.problem or not (autograded / f"{result.assignment}.ipynb").is_file():
+        return problem_page(result)
+    api.generate_feedback(result.assignment, result.student, force=True)
     produced = course / "feedback" / result.student / result.assignment
     produced = produced / f"{result.assignment}.html"
-    autograded = course / "autograded" / result.student / result.assignment
-    if (autograded / f"{result.assignment}.ipynb").is_file():
-        api.generate_feedback(result.assignment, result.student, force=True)
-    if produced.is_file() and not result.problem:
-        target.write_text(offline_page(produced.read_text()))
-        return
-    target.write_text(problem_page(result))
+    if not produced.is_file():
+        return problem_page(result)
+    return offline_page(produced.read_text())
+
+
+def feedback_path(out: Path, result: Result) -> Path:
+    """Where a student's feedback page is handed out: ``out/feedback/<student>/<a>.html``."""
+    return out / "feedback" / result.student / f"{result.assignment}.html"
+
+
+def write_feedback(api, course: Path, out: Path, result: Result) -> None:
+    """Write the feedback page of ``result`` (see :func:`feedback_page`) where it is handed out."""
+    target = feedback_path(out, result)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(feedback_page(api, course, result))
 
 
 def problem_page(result: Result) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 
@@ -28,7 +28,6 @@ class Result:
     assignment: str
     statuses: list[str] = field(default_factory=list)
     cells: list[CellResult] = field(default_factory=list)
-    autograded: str | None = None  # the executed notebook, while it is in the worker's folder
     isolated: bool = True
     problem: str = ""  # what the student is told when nothing could be graded
     digest: str = ""  # the submission's content (see autograder.intake)
@@ -66,6 +65,12 @@ class Result:
 
     @classmethod
     def load(cls, path: Path) -> Result:
-        data = json.loads(path.read_text())
+        return cls.from_dict(json.loads(path.read_text()))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Result:
+        """The result whose ``dataclasses.asdict`` is ``data``."""
+        known = {f.name for f in fields(cls)}
+        data = {key: value for key, value in data.items() if key in known}  # older records
         data["cells"] = [CellResult(**cell) for cell in data["cells"]]
         return cls(**data)

@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, autograder_cli
 
-import autograder.autograde
-
 
 def cli(*args: str):
     return autograder_cli(*args, check=False, timeout=300)
@@ -49,6 +47,15 @@ CASES = {
     "unknown assignment": (["grade", "{t}/submitted", "--assignment", "rnn"], "assignment"),
     "zero workers": (["grade", "{t}/submitted", "--workers", "0"], "--workers"),
     "workers not a number": (["grade", "{t}/submitted", "--workers", "two"], "--workers"),
+    "scheduler not an address": (["grade", "{t}/submitted", "--scheduler", "host"], "--scheduler"),
+    "scheduler unreachable": (
+        ["grade", "{t}/submitted", "--out", "{t}/o", "--scheduler", "tcp://127.0.0.1:1"],
+        "--scheduler",
+    ),
+    "workers with a scheduler": (
+        ["grade", "{t}/submitted", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
+        "--scheduler",
+    ),
     "zero timeout": (["grade", "{t}/submitted", "--cell-timeout", "0"], "--cell-timeout"),
     "config missing": (["grade", "{t}/submitted", "--config", "{t}/course.toml"], "--config"),
     "config not toml": (["grade", "{t}/submitted", "--config", "{t}/a-file.txt"], "--config"),
@@ -68,14 +75,14 @@ def test_a_command_line_mistake_is_one_line(folders, case):
     assert not (folders / "o").exists()
 
 
-def broken_grader(*args, **kwargs):
-    """Stands in for the worker's grading function: the grader's own failure."""
+def broken_grader(task: dict) -> dict:
+    """Stands in for the workers' grading function: the grader's own failure, every time."""
     raise RuntimeError("the grader broke")
 
 
 @pytest.mark.slow
-def test_a_grader_failure_is_a_row_a_log_and_an_error_count(tmp_path, monkeypatch):
-    """Workers are forked from this process, so they run the broken function too."""
+def test_a_grader_failure_is_a_row_a_log_and_an_error_count(tmp_path):
+    """A task that fails is sent again; failing twice, it becomes a row that says so."""
     from autograder.grade import grade
 
     for student in ("ann", "bob"):
@@ -83,14 +90,18 @@ def test_a_grader_failure_is_a_row_a_log_and_an_error_count(tmp_path, monkeypatc
         target.parent.mkdir(parents=True)
         shutil.copy(ROOT / "solutions" / "cells" / "cells.ipynb", target)
     (tmp_path / "submitted" / "cat").mkdir()
-    monkeypatch.setattr(autograder.autograde, "grade_submission", broken_grader)
-    monkeypatch.setattr("autograder.grade.grade_submission", broken_grader)
     outcome = grade(
-        tmp_path / "submitted", tmp_path / "out", assignments=["cells"], workers=1, progress=False
+        tmp_path / "submitted",
+        tmp_path / "out",
+        assignments=["cells"],
+        workers=1,
+        progress=False,
+        grader=broken_grader,
     )
     rows = {r.student: r for r in outcome}
     assert outcome.errors == 2
-    assert rows["ann"].statuses == ["grader_error: RuntimeError"] and rows["ann"].score == 0
+    failed_twice = "grader_error: failed 2 times (RuntimeError, RuntimeError)"
+    assert rows["ann"].statuses == [failed_twice] and rows["ann"].score == 0
     assert rows["cat"].statuses == ["not_submitted"]
     assert "the grader broke" in (tmp_path / "out" / "logs" / "ann__cells.log").read_text()
     assert (tmp_path / "out" / "grades.csv").read_text().count("grader_error") == 2

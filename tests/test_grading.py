@@ -24,7 +24,7 @@ from types import SimpleNamespace
 import pytest
 from conftest import BUILD, ROOT, autograder_cli, processes_with, read_grades
 
-from autograder.course import ASSIGNMENTS
+from autograder.course import ASSIGNMENTS, source_notebook
 from autograder.examples import (
     CHEATS,
     HOSTILE,
@@ -33,7 +33,7 @@ from autograder.examples import (
     load_alternatives,
     load_mistakes,
 )
-from autograder.grade import graded_cells
+from autograder.grade_one import graded_cells
 
 pytestmark = pytest.mark.slow
 BAD = "cells"
@@ -98,7 +98,7 @@ def graded():
 
 
 def max_score(assignment):
-    return sum(graded_cells(assignment).values())
+    return sum(graded_cells(source_notebook(assignment)).values())
 
 
 def failed(row):
@@ -153,7 +153,7 @@ def test_each_mistake_loses_exactly_its_points_and_is_named(graded, assignment, 
     rows = graded.rows
     student = f"mistake-{assignment}-{name}"
     row = rows[(student, assignment)]
-    points = graded_cells(assignment)
+    points = graded_cells(source_notebook(assignment))
     assert failed(row) == set(mistake["lost"]), row
     expected = max_score(assignment) - sum(points[g] for g in mistake["lost"])
     assert float(row["score"]) == expected
@@ -210,9 +210,9 @@ def test_harmless_tampering_changes_nothing_but_the_status(graded, student):
 def test_a_deleted_test_cell_loses_exactly_its_points(graded):
     rows = graded.rows
     row = rows[("bad-deleted-test-cell", BAD)]
-    first = next(iter(graded_cells(BAD)))
+    first = next(iter(graded_cells(source_notebook(BAD))))
     assert failed(row) == {first}
-    assert float(row["score"]) == max_score(BAD) - graded_cells(BAD)[first]
+    assert float(row["score"]) == max_score(BAD) - graded_cells(source_notebook(BAD))[first]
 
 
 CHEATERS = sorted([*CHEATS, *HOSTILE, "cheat-read-solution"])

@@ -126,10 +126,11 @@ def test_source_notebooks_are_committed_without_outputs(assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_graded_cells_and_checks_match(assignment):
-    from autograder.grade import graded_cells
+    from autograder.course import source_notebook
+    from autograder.grade_one import graded_cells
     from autograder.harness import load_checks
 
-    assert set(graded_cells(assignment)) == set(load_checks(assignment))
+    assert set(graded_cells(source_notebook(assignment))) == set(load_checks(assignment))
 
 
 def test_unknown_assignment_is_a_clear_error():

@@ -16,9 +16,9 @@ import pytest
 from conftest import nbgrader
 from nbgrader.api import Gradebook
 
-from autograder.autograde import graded_cells
-from autograder.course import copy_sources, write_config
+from autograder.course import copy_sources, source_notebook, write_config
 from autograder.examples import fill, solution_code
+from autograder.grade_one import graded_cells
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,7 @@ def test_stock_nbgrader_grades_the_solution_fully(tmp_path, assignment):
         if stamp:
             (target.parent / "timestamp.txt").write_text(stamp)
     nbgrader(course, "autograde", assignment)
-    full = sum(graded_cells(assignment).values())
+    full = sum(graded_cells(source_notebook(assignment)).values())
     with Gradebook(db) as gradebook:
         assert gradebook.find_submission(assignment, "solver").score == full
         assert gradebook.find_submission(assignment, "solver").late_submission_penalty == 0

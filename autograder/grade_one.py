@@ -1,0 +1,352 @@
+"""Grade one submission: from plain inputs to plain results, on any machine with this package.
+
+:func:`grade_one` is the task every grading worker runs, a local worker process or a Dask
+worker on another machine alike. Its input, a :class:`Task` as a dict, carries everything a
+grade depends on: the student's notebook, the assignment's instructor files (the source
+notebook and ``checks.py``), the options and the due date. It returns a dict of plain data:
+the :class:`~autograder.results.Result`, the autograded notebook, the feedback page and where
+the time went. It reads no course file from disk and writes only in a private folder that it
+removes, so workers need no shared file system; the client alone writes the gradebook.
+
+For one submission it
+
+1. copies a course prepared once per worker process and assignment (``generate_assignment``)
+   into a private folder, so that nothing is shared with another task;
+2. runs nbgrader's autograde there, in the isolated, memory-capped kernel of
+   :mod:`autograder.kernel`, with a per-cell timeout;
+3. runs every check of every graded cell again against the student's code in the sandbox of
+   :mod:`autograder.sandbox`, on fresh random inputs, comparing in this process; a graded cell
+   earns its points only when nbgrader's run passed it *and* the sandboxed check passed;
+4. stores the final scores and the late penalty in that private gradebook and makes the
+   feedback page from it, as the client's gradebook will hold them.
+
+With ``isolated`` (the default) a worker without a working bubblewrap refuses the task
+(:class:`~autograder.isolation.IsolationUnavailable`) instead of grading unprotected.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import hashlib
+import json
+import os
+import resource
+import shutil
+import tempfile
+import threading
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from nbgrader.api import Gradebook, MissingEntry
+
+from autograder import isolation, late, report
+from autograder.course import GRADER_KERNEL, environment, nbgrader_api, write_config
+from autograder.harness import CheckFailed, StudentRaised, checks_in
+from autograder.kernel import install_kernelspec
+from autograder.results import CellResult, Result
+from autograder.sandbox import SandboxBroken, SandboxStudent
+from autograder.submission import (
+    compare_with_source,
+    execution_statuses,
+    nbgrader_cells,
+    student_code_cells,
+)
+
+KERNEL_MEMORY = 3 * 1024**3
+SANDBOX_MEMORY = 2 * 1024**3
+STAGES = ("setup", "kernel_start", "execution", "autograde_other", "verification", "database")
+STAGES += ("feedback",)
+_ONE_AT_A_TIME = threading.Lock()  # a worker with several threads still grades one at a time
+
+
+@dataclass
+class Task:
+    """Everything one grade depends on, as plain data (JSON types only)."""
+
+    student: str
+    assignment: str
+    notebook: dict  # the submitted notebook
+    source: str  # the assignment's source notebook (JSON text), solutions and tests included
+    checks: str  # the assignment's checks.py (Python source)
+    cell_timeout: int = 30
+    isolated: bool = True
+    statuses: list[str] = field(default_factory=list)  # found while locating the notebook
+    timestamp: str | None = None  # nbgrader's timestamp.txt
+    digest: str = ""
+    duedate: str | None = None  # the assignment's due date, naive UTC, ISO format
+    extension_hours: float | None = None  # this student's extension
+    late_penalty: dict = field(default_factory=dict)  # the [late_penalty] table of the config
+
+
+def graded_cells(source: dict) -> dict[str, float]:
+    """grade_id -> points of every graded cell of an assignment's source notebook."""
+    return {
+        cell["metadata"]["nbgrader"]["grade_id"]: float(cell["metadata"]["nbgrader"]["points"])
+        for cell in nbgrader_cells(source)
+        if cell["metadata"]["nbgrader"].get("grade")
+    }
+
+
+def course_environment(root: Path) -> dict[str, str]:
+    """The environment nbgrader runs in for the course at ``root`` (its kernelspecs first)."""
+    return environment({"JUPYTER_PATH": str(root / "jupyter")})
+
+
+def ungraded(
+    student: str, assignment: str, source: dict, statuses: list[str], isolated: bool, **details
+) -> Result:
+    """The result of a submission with nothing graded yet: every test at 0, and why."""
+    cells = [
+        CellResult(grade_id, points, 0.0, False, 0.0, "not graded")
+        for grade_id, points in graded_cells(source).items()
+    ]
+    return Result(
+        student, assignment, statuses=list(statuses), cells=cells, isolated=isolated, **details
+    )
+
+
+class _Clock:
+    """Wall-clock seconds by stage, and the CPU seconds of this thread and its children."""
+
+    def __init__(self) -> None:
+        self.seconds = dict.fromkeys(STAGES, 0.0)
+        self._cpu = self._cpu_now()
+        self._last = time.perf_counter()
+
+    @staticmethod
+    def _cpu_now() -> float:
+        own = resource.getrusage(resource.RUSAGE_THREAD)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] += now - self._last
+        self._last = now
+
+    def cpu(self) -> float:
+        return self._cpu_now() - self._cpu
+
+
+@functools.cache
+def _worker_folder() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="rnn-grading-worker-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+@functools.cache
+def _prepared_course(assignment: str, source: str, cell_timeout: int) -> Path:
+    """A course whose gradebook knows the assignment, made once per worker process."""
+    digest = hashlib.sha256(f"{cell_timeout}\0{source}".encode()).hexdigest()[:16]
+    root = _worker_folder() / f"template-{assignment}-{digest}"
+    write_config(root, f"sqlite:///{root / 'gradebook.db'}", cell_timeout=cell_timeout)
+    (root / "source" / assignment).mkdir(parents=True)
+    (root / "source" / assignment / f"{assignment}.ipynb").write_text(source)
+    os.environ.update(course_environment(root))  # nbgrader runs `alembic` from PATH
+    api = nbgrader_api(root, f"sqlite:///{root / 'gradebook.db'}", cell_timeout=cell_timeout)
+    response = api.generate_assignment(assignment, force=True, create=True)
+    if not response["success"]:
+        raise RuntimeError(f"generate_assignment {assignment}: {response.get('log', '')[-2000:]}")
+    return root
+
+
+def grade_one(task: dict) -> dict:
+    """Grade one submission (see the module docstring).
+
+    Returns ``{"result": Result as a dict, "autograded": the executed notebook with its summary
+    (a dict) or None, "feedback": the feedback page (HTML), "seconds": wall-clock seconds by
+    stage, "cpu_seconds": CPU of this task and every process it started}``.
+    """
+    task = Task(**task)
+    if task.isolated:
+        isolation.require()
+    with _ONE_AT_A_TIME, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nbformat's and SQLAlchemy's notes are not the grade's
+        clock = _Clock()
+        job = Path(tempfile.mkdtemp(prefix="job-", dir=_worker_folder()))
+        try:
+            result, autograded, feedback = _grade(task, job, clock)
+        finally:
+            shutil.rmtree(job, ignore_errors=True)
+        return {
+            "result": asdict(result),
+            "autograded": autograded,
+            "feedback": feedback,
+            "seconds": clock.seconds,
+            "cpu_seconds": clock.cpu(),
+        }
+
+
+def _grade(task: Task, job: Path, clock: _Clock) -> tuple[Result, dict | None, str]:
+    student, assignment = task.student, task.assignment
+    source = json.loads(task.source)
+    checks_folder = job / "checks"
+    (checks_folder / assignment).mkdir(parents=True)
+    (checks_folder / assignment / "checks.py").write_text(task.checks)
+    checks = checks_in(checks_folder / assignment / "checks.py", assignment)  # before any
+    # student code runs anywhere
+    result = ungraded(
+        student,
+        assignment,
+        source,
+        task.statuses,
+        task.isolated,
+        digest=task.digest,
+        timestamp=task.timestamp,
+    )
+    result.statuses += compare_with_source(task.notebook, source)
+
+    course = job / "course"
+    shutil.copytree(_prepared_course(assignment, task.source, task.cell_timeout), course)
+    db_url = f"sqlite:///{course / 'gradebook.db'}"
+    write_config(course, db_url, cell_timeout=task.cell_timeout, kernel=GRADER_KERNEL)
+    target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
+    target.parent.mkdir(parents=True)
+    target.write_text(json.dumps(drop_duplicate_cells(task.notebook)))
+    if task.timestamp:
+        (target.parent / "timestamp.txt").write_text(task.timestamp)
+    room = job / "room"
+    room.mkdir()
+    install_kernelspec(
+        course / "jupyter", KERNEL_MEMORY, room=room, checks=checks_folder, isolated=task.isolated
+    )
+    clock.lap("setup")
+    nbgrader_points = _autograde(course, task, result, room, clock)
+    autograded = course / "autograded" / student / assignment / f"{assignment}.ipynb"
+    if autograded.is_file():
+        result.statuses += execution_statuses(autograded)
+
+    cells = student_code_cells(task.notebook, source)
+    verdicts = verify(cells, checks, task.cell_timeout, task.isolated)
+    result.cells = []
+    for grade_id, max_points in graded_cells(source).items():
+        passed, message = verdicts[grade_id]
+        got = nbgrader_points.get(grade_id, 0.0)
+        if got > 0 and not passed:
+            result.statuses.append("verification_failed")
+        result.cells.append(
+            CellResult(grade_id, max_points, got, passed, got if passed else 0.0, message)
+        )
+    result.statuses = sorted(set(result.statuses), key=result.statuses.index)
+    clock.lap("verification")
+
+    policy = _policy(task)
+    with Gradebook(db_url) as gradebook:
+        gradebook.update_or_create_assignment(assignment, duedate=policy.due[assignment])
+    api = nbgrader_api(course, db_url, cell_timeout=task.cell_timeout, kernel=GRADER_KERNEL)
+    report.record(db_url, result, policy)
+    clock.lap("database")
+    notebook = None
+    if autograded.is_file():
+        report.annotate_autograded(autograded, result, set(graded_cells(source)))
+        notebook = json.loads(autograded.read_text())
+    feedback = report.feedback_page(api, course, result)
+    clock.lap("feedback")
+    return result, notebook, feedback
+
+
+def _policy(task: Task) -> late.Policy:
+    """The task's due date, the student's extension and the penalty, as a policy."""
+    due = datetime.fromisoformat(task.duedate) if task.duedate else None
+    extensions = {}
+    if task.extension_hours:
+        extensions = {task.assignment: {task.student: task.extension_hours}}
+    return late.Policy(
+        {task.assignment: due}, extensions, late.load_plugin(task.late_penalty), source=None
+    )
+
+
+def drop_duplicate_cells(notebook: dict) -> dict:
+    """The notebook with only the first cell of each nbgrader grade_id (nbgrader refuses copies)."""
+    seen: set[str] = set()
+    cells = []
+    for cell in notebook["cells"]:
+        nbgrader = cell.get("metadata", {}).get("nbgrader")
+        grade_id = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+        if grade_id is not None and grade_id in seen:
+            continue
+        seen.add(grade_id)
+        cells.append(cell)
+    return {**notebook, "cells": cells}
+
+
+def _autograde(
+    course: Path, task: Task, result: Result, room: Path, clock: _Clock
+) -> dict[str, float]:
+    """Run nbgrader's autograde (in this worker); return grade_id -> points it awarded."""
+    os.environ.update(course_environment(course))  # alembic on PATH, the kernelspec
+    db_url = f"sqlite:///{course / 'gradebook.db'}"
+    hooks = {
+        "Execute.on_notebook_start": lambda **_: clock.lap("kernel_start"),
+        "Execute.on_cell_complete": lambda **_: clock.lap("execution"),
+    }
+    api = nbgrader_api(
+        course,
+        db_url,
+        hooks=hooks,
+        cell_timeout=task.cell_timeout,
+        kernel=GRADER_KERNEL,
+        room=room,
+    )
+    response = api.autograde(task.assignment, task.student, force=True, create=True)
+    if not response["success"]:
+        log = f"{response.get('error') or ''}{response.get('log') or ''}"
+        died = "DeadKernelError" in log or "Kernel died" in log
+        result.statuses.append("kernel_died" if died else "autograde_failed")
+    with Gradebook(db_url) as gradebook:
+        try:
+            submission = gradebook.find_submission_notebook(
+                task.assignment, task.assignment, task.student
+            )
+        except MissingEntry:
+            submission = None
+        points = {g.name: float(g.auto_score or 0) for g in getattr(submission, "grades", [])}
+    clock.lap("autograde_other")
+    return points
+
+
+def verify(
+    cells: list[str], checks: dict, cell_timeout: int = 30, isolated: bool = True
+) -> dict[str, tuple[bool, str]]:
+    """Run every check of the assignment against the code in a sandbox, on fresh inputs.
+
+    A check that kills or hangs the sandbox fails, and the next check gets a new sandbox; if
+    the code cannot even be loaded (a top-level infinite loop, say), every check fails.
+    """
+    verdicts: dict[str, tuple[bool, str]] = {}
+    rng = np.random.default_rng()  # fresh entropy: answers cannot be known in advance
+    student: SandboxStudent | None = None
+    try:
+        for grade_id, check in checks.items():
+            if student is None or student.broken:
+                if student is not None:
+                    student.close()
+                try:
+                    student = SandboxStudent(
+                        cells,
+                        isolated=isolated,
+                        memory_bytes=SANDBOX_MEMORY,
+                        cell_seconds=cell_timeout,
+                        call_timeout=cell_timeout,
+                    )
+                except SandboxBroken as error:
+                    return {gid: (False, str(error)) for gid in checks}
+            try:
+                check(student, rng)
+                verdicts[grade_id] = (True, "")
+            except StudentRaised as error:
+                verdicts[grade_id] = (False, f"your code raised {error}")
+            except CheckFailed as error:
+                verdicts[grade_id] = (False, str(error))
+            except Exception as error:  # noqa: BLE001 - e.g. a return value of the wrong kind
+                verdicts[grade_id] = (False, f"{type(error).__name__}: {error}"[:300])
+    finally:
+        if student is not None:
+            student.close()
+    return verdicts
