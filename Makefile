@@ -9,7 +9,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: book test test-fast lint grade clean
+.PHONY: book test test-fast lint grade bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version.split()[0]'
@@ -37,6 +37,11 @@ grade: $(STAMP)
 	$(BIN)/python -m autograder examples --out _build/examples
 	$(BIN)/python -m autograder grade _build/examples --out _build/graded \
 		--config autograder/course.example.toml
+
+## bench: run every benchmark (BPTT speed, concatenation, SymPy, book build; minutes), print
+## one table and write bench/figures.json, which the book's Performance page renders.
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,104 @@
+"""The benchmarks (``python -m bench``): one tiny run end to end, and their pure parts."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from conftest import ROOT, run_module
+
+from bench import format_seconds, format_table, ratio
+from bench.__main__ import BENCHMARKS, name_of
+from bench.concat_matmul import crossover
+from bench.rnn_speed import matmul_flops, shape_aware_products
+from bench.sympy_bptt import timed_case
+
+
+@pytest.mark.slow
+def test_a_tiny_run_measures_every_benchmark(tmp_path):
+    out = tmp_path / "figures.json"
+    result = run_module("bench", ("--tiny", "--out", str(out)), cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    machine = figures["machine"]
+    assert machine["cores"] >= 1 and machine["cpu"] and machine["python"].count(".") == 2
+    assert machine["numpy"] and machine["blas"]["name"] and machine["date"].startswith("20")
+    assert set(figures["benchmarks"]) == {name_of(m) for m in BENCHMARKS}
+    for name, entry in figures["benchmarks"].items():
+        times = [row["measured"] for row in entry["rows"] if row["measured"] is not None]
+        assert times, f"{name} measured nothing"
+        assert all(math.isfinite(t) and t > 0 for t in times), (name, times)
+        assert name in result.stdout, "the table names every benchmark"
+
+
+def test_the_flops_of_bptt_are_counted_by_hand():
+    # N, T, D, H = 2, 3, 4, 5: N * T * D * H = 120 and N * T * H * H = 150 multiply-adds.
+    assert matmul_flops(2, 3, 4, 5) == {
+        "input projection": 240,
+        "recurrent": 300,
+        "dx": 240,
+        "dWx": 240,
+        "dWh": 300,
+        "carried gradient": 300,
+    }
+
+
+def test_the_shape_aware_products_do_the_counted_flops():
+    for sizes in ((2, 3, 4, 5), (50, 32, 128, 256), (1, 1, 3, 2)):
+        products = shape_aware_products(*sizes)
+        for name, ((m, k), (k_right, n), count) in products.items():
+            assert k == k_right, name
+            assert 2 * m * k * n * count == matmul_flops(*sizes)[name], (name, sizes)
+
+
+def test_durations_keep_three_significant_digits():
+    assert format_seconds(0.0123) == "12.3 ms"
+    assert format_seconds(2.5) == "2.5 s"
+    assert format_seconds(4.56e-5) == "45.6 µs"
+    assert format_seconds(7e-9) == "7 ns"
+    assert format_seconds(None) == format_seconds(math.inf) == "-"
+
+
+def test_one_table_aligns_every_row_of_every_benchmark():
+    rows = [
+        {"case": "small", "measured": 0.002, "reference": 0.001, "ratio": 2.0, "ok": False},
+        {"case": "a much longer case", "measured": 1.5, "measured_text": "> 1 s", "ok": True},
+    ]
+    lines = format_table([("one", {"rows": rows[:1]}), ("other", {"rows": rows[1:]})]).split("\n")
+    assert lines[0].split() == ["benchmark", "case", "measured", "reference/limit", "ratio"] + [
+        "target",
+        "ok",
+        "timing",
+    ]
+    assert set(lines[1]) == {"-", " "} and len(lines) == 4
+    assert lines[2].split() == ["one", "small", "2", "ms", "1", "ms", "2.00×", "-", "NO", "-"]
+    assert lines[3].split()[:6] == ["other", "a", "much", "longer", "case", ">"]
+    columns = [lines[0].index(c) for c in ("case", "measured", "ok")]
+    assert [lines[2].index(c) for c in ("small", "2 ms", "NO")] == columns
+    assert lines[3].index("yes") == columns[2]
+
+
+def test_a_ratio_needs_both_times():
+    assert ratio(3.0, 2.0) == 1.5
+    assert ratio(None, 2.0) is None and ratio(1.0, None) is None and ratio(1.0, 0.0) is None
+
+
+def test_the_crossover_is_where_two_matmuls_stay_faster():
+    sweep = [
+        {"N": 8, "width": width, "concat_over_two": value}
+        for width, value in ((4, 0.7), (16, 1.2), (64, 0.9), (256, 1.1), (1024, 1.3))
+    ]
+    assert crossover(sweep, 8) == {
+        "N": 8,
+        "concat_faster_at": [4, 64],
+        "two_matmuls_faster_from": 256,
+    }
+    always = [{**row, "concat_over_two": 0.5} for row in sweep]
+    assert crossover(always, 8)["two_matmuls_faster_from"] is None
+
+
+def test_a_symbolic_case_over_its_time_limit_is_stopped():
+    assert timed_case("naive", 2, limit=0.5) is None
+    finished = timed_case("chapter", 1, limit=60)
+    assert finished["equal"] and finished["derive"] > 0 and finished["verify"] > 0
