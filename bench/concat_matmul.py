@@ -15,6 +15,7 @@ TITLE = "One matmul on [x, h] against x @ Wx + h @ Wh (one step's pre-activation
 BATCHES = (1, 32, 256)
 WIDTHS = (4, 16, 64, 256, 1024)
 TINY_BATCHES, TINY_WIDTHS = (2,), (4, 8)
+TIE = 0.05  # ratios within 5 % of 1 count as equal
 
 
 def variants(x: np.ndarray, h: np.ndarray, Wx: np.ndarray, Wh: np.ndarray) -> dict:
@@ -31,17 +32,33 @@ def variants(x: np.ndarray, h: np.ndarray, Wx: np.ndarray, Wh: np.ndarray) -> di
     }
 
 
+def verdict(concat_over_two: float) -> str:
+    """Which is faster, with differences within TIE counted as equal (timing noise)."""
+    if concat_over_two < 1 - TIE:
+        return "concatenation"
+    if concat_over_two > 1 + TIE:
+        return "two matmuls"
+    return f"equal within {TIE:.0%}"
+
+
 def crossover(sweep: list[dict], batch: int) -> dict:
-    """At batch size ``batch``: the widths where concatenating (W stacked once) is faster than
-    two matmuls, and the first width from which two matmuls are faster at every larger width."""
+    """At batch size ``batch``: the verdict at every width, and the crossover, the smallest
+    width from which the verdict differs from the one at the smallest width for every larger
+    width (None when no such width was measured)."""
     rows = sorted((r for r in sweep if r["N"] == batch), key=lambda r: r["width"])
-    faster = [r["width"] for r in rows if r["concat_over_two"] < 1]
-    two_from = None
-    for row in reversed(rows):
-        if row["concat_over_two"] < 1:
-            break
-        two_from = row["width"]
-    return {"N": batch, "concat_faster_at": faster, "two_matmuls_faster_from": two_from}
+    verdicts = [verdict(r["concat_over_two"]) for r in rows]
+    start = len(rows)
+    while start > 0 and verdicts[start - 1] != verdicts[0]:
+        start -= 1
+    return {
+        "N": batch,
+        "verdicts": [
+            {"width": r["width"], "faster": v} for r, v in zip(rows, verdicts, strict=True)
+        ],
+        "below": verdicts[0],
+        "crossover_width": rows[start]["width"] if start < len(rows) else None,
+        "above": verdicts[-1] if start < len(rows) else None,
+    }
 
 
 def run(tiny: bool = False) -> dict:
@@ -84,4 +101,5 @@ def run(tiny: bool = False) -> dict:
         "sweep": sweep,
         "reference": "two matmuls + add",
         "crossover": [crossover(sweep, N) for N in batches],
+        "tie": TIE,
     }

@@ -84,18 +84,26 @@ def test_a_ratio_needs_both_times():
     assert ratio(None, 2.0) is None and ratio(1.0, None) is None and ratio(1.0, 0.0) is None
 
 
-def test_the_crossover_is_where_two_matmuls_stay_faster():
+def test_the_crossover_is_where_the_verdict_changes_for_good():
     sweep = [
         {"N": 8, "width": width, "concat_over_two": value}
-        for width, value in ((4, 0.7), (16, 1.2), (64, 0.9), (256, 1.1), (1024, 1.3))
+        for width, value in ((4, 1.4), (16, 1.2), (64, 0.9), (256, 1.1), (1024, 0.97))
     ]
-    assert crossover(sweep, 8) == {
-        "N": 8,
-        "concat_faster_at": [4, 64],
-        "two_matmuls_faster_from": 256,
-    }
+    found = crossover(sweep, 8)
+    assert [v["faster"] for v in found["verdicts"]] == [
+        "two matmuls",
+        "two matmuls",
+        "concatenation",
+        "two matmuls",
+        "equal within 5%",
+    ]
+    assert (found["below"], found["crossover_width"], found["above"]) == (
+        "two matmuls",
+        1024,
+        "equal within 5%",
+    )
     always = [{**row, "concat_over_two": 0.5} for row in sweep]
-    assert crossover(always, 8)["two_matmuls_faster_from"] is None
+    assert crossover(always, 8)["crossover_width"] is None
 
 
 def test_a_symbolic_case_over_its_time_limit_is_stopped():

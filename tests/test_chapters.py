@@ -56,11 +56,13 @@ def test_the_chapters_are_listed_in_reading_order():
     assert [f for f in files if f in expected] == expected
 
 
-# Every chapter follows the pattern except the bibliography.
+# Every chapter follows the pattern except the appendices of the back matter: the
+# bibliography and the Performance page (it renders bench/figures.json; it teaches nothing).
+APPENDICES = ("chapters/references", "chapters/performance")
 PATTERNED = [
     name.removeprefix("chapters/")
     for name in toc_files()
-    if name.startswith("chapters/") and name != "chapters/references"
+    if name.startswith("chapters/") and name not in APPENDICES
 ]
 FRAMING = re.compile(
     r"\b(essays?|articles?|snippets?|blog posts?|Stack Exchange|the (?:original )?author)\b", re.I
