@@ -58,7 +58,12 @@ PROBES = {
     ),
     "bptt-float32-h": (
         "bptt",
-        [("h = states[:, 1:].copy()", "h = states[:, 1:].astype(np.float32)")],
+        [
+            (
+                "h = states[1:].transpose(1, 0, 2).copy()",
+                "h = states[1:].transpose(1, 0, 2).astype(np.float32)",
+            )
+        ],
         "float64",
     ),
     "bptt-activation-case-insensitive": (
@@ -73,7 +78,12 @@ PROBES = {
     ),
     "bptt-dh-in-place": (
         "bptt",
-        [("dh_total = dh[:, t] + dh_carry", "dh_total = dh[:, t]\n        dh_total += dh_carry")],
+        [
+            (
+                "np.add(dh[:, t], dh_carry, out=da[t])",
+                "dh[:, t] += dh_carry\n        da[t] = dh[:, t]",
+            )
+        ],
         "modified dh in place",
     ),
     "bptt-dout-in-place": (
