@@ -4,9 +4,11 @@ Each benchmark is a module with ``TITLE: str`` and ``run(tiny: bool = False) -> 
 dict is JSON-serialisable and holds at least ``{"rows": [...]}``. A row is a dict with
 ``case`` and ``measured`` (seconds), and where they apply ``reference`` (seconds: a limit or
 another implementation), ``ratio`` (measured / reference), ``target`` (text), ``ok`` (bool) and
-``timing`` (which statistic of how many runs); other keys are allowed and end up in the tables of
-the Performance page. This module holds what the benchmarks share: timing, the machine block
-and the one table that ``python -m bench`` prints.
+``timing`` (which statistic of how many runs); ``measured_text`` replaces the measured time in
+the tables where there is none (``> 30 s`` for a case stopped at its limit). Other keys are
+allowed: the Performance page shows every key of a benchmark's rows (keys naming seconds are
+printed as durations, ratios and speedups with ×). This module holds what the benchmarks share:
+timing, the machine block and the tables.
 """
 
 from __future__ import annotations
