@@ -108,3 +108,22 @@ def nbgrader(course: Path, *args: str) -> None:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     result = run_module("nbgrader", args, cwd=course, timeout=900, env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A private PostgreSQL server for a test module (tests/postgres_server.py). Without Debian's
+    `postgresql` the test is skipped locally and fails in CI (CI=true): a missing server can
+    never pass unnoticed."""
+    from postgres_server import PostgresUnavailable, postgres_server, server_binaries
+
+    try:
+        server_binaries()
+    except PostgresUnavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(
+                f"PostgreSQL is required in CI: .ci/run installs Debian's `postgresql`; {error}"
+            )
+        pytest.skip(f"{error} (apt-get install postgresql)")
+    with postgres_server() as server:
+        yield server

@@ -11,32 +11,16 @@ fails in CI (CI=true), so a missing server can never pass unnoticed.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 from conftest import autograder_cli, read_grades
 from nbgrader.api import Gradebook
-from postgres_server import PostgresUnavailable, postgres_server, server_binaries
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "cells"
 COMPARED = ["student", "assignment", "score", "max_score", "status", "failed_tests"]
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    try:
-        server_binaries()
-    except PostgresUnavailable as error:
-        if os.environ.get("CI"):
-            pytest.fail(
-                f"PostgreSQL is required in CI: .ci/run installs Debian's `postgresql`; {error}"
-            )
-        pytest.skip(f"{error} (apt-get install postgresql)")
-    with postgres_server() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

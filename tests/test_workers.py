@@ -1,0 +1,95 @@
+"""How a run treats tasks that fail (autograder.workers.run), on a real thread pool, and a
+worker without bubblewrap refusing to grade (autograder.grade_one)."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import threading
+
+import pytest
+
+from autograder import isolation
+from autograder.grade_one import grade_one
+from autograder.workers import run
+
+
+class Flaky:
+    """Fails the first ``failures`` calls for each task, then returns the task doubled."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, task: int) -> int:
+        with self._lock:
+            self.calls[task] = self.calls.get(task, 0) + 1
+            if self.calls[task] <= self.failures:
+                raise RuntimeError(f"attempt {self.calls[task]} of {task} failed")
+        return 2 * task
+
+
+def collect(function, tasks, **options):
+    done, failed = {}, {}
+    with cf.ThreadPoolExecutor(2) as pool:
+        run(
+            pool,
+            function,
+            tasks,
+            lambda key, output: done.setdefault(key, output),
+            lambda key, errors: failed.setdefault(key, [str(e) for e in errors]),
+            **options,
+        )
+    return done, failed
+
+
+def test_every_task_is_handed_over_once():
+    function = Flaky(failures=0)
+    done, failed = collect(function, {f"t{i}": i for i in range(6)})
+    assert done == {f"t{i}": 2 * i for i in range(6)} and failed == {}
+    assert set(function.calls.values()) == {1}
+
+
+def test_a_task_that_fails_once_is_sent_again_and_succeeds():
+    function = Flaky(failures=1)
+    done, failed = collect(function, {"a": 1, "b": 2})
+    assert done == {"a": 2, "b": 4} and failed == {}
+    assert function.calls == {1: 2, 2: 2}
+
+
+def test_a_task_that_fails_twice_is_handed_over_as_failed_with_both_errors():
+    function = Flaky(failures=2)
+    done, failed = collect(function, {"a": 1})
+    assert done == {}
+    assert failed == {"a": ["attempt 1 of 1 failed", "attempt 2 of 1 failed"]}
+    assert function.calls == {1: 2}, "a third attempt was made"
+
+
+class Refusal(RuntimeError):
+    pass
+
+
+def test_a_fatal_error_stops_the_run_and_reaches_the_caller():
+    def refuse(task: int) -> int:
+        raise Refusal("no sandbox here")
+
+    with pytest.raises(Refusal, match="no sandbox here"):
+        collect(refuse, {"a": 1, "b": 2}, fatal=(Refusal,))
+
+
+def test_a_worker_without_bubblewrap_refuses_to_grade(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on this worker's PATH
+    isolation.problem.cache_clear()
+    try:
+        with pytest.raises(isolation.IsolationUnavailable, match="bubblewrap"):
+            grade_one(
+                {
+                    "student": "ann",
+                    "assignment": "cells",
+                    "notebook": {},
+                    "source": "{}",
+                    "checks": "",
+                }
+            )
+    finally:
+        isolation.problem.cache_clear()
