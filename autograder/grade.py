@@ -66,7 +66,6 @@ class Outcome(list):
     errors: int = 0
     seconds: float = 0.0  # wall-clock time of the run
     stages: dict[str, float]  # worker seconds by stage, summed over the tasks
-    worker_cpu: float = 0.0  # CPU seconds of the tasks (workers and the processes they started)
     client_cpu: float = 0.0  # CPU seconds of this process (orchestration, gradebook, files)
     summary: str = ""
 
@@ -227,7 +226,6 @@ def grade(
     def done(key: tuple[str, str], output: dict) -> None:
         for stage, seconds in output["seconds"].items():
             outcome.stages[stage] = outcome.stages.get(stage, 0.0) + seconds
-        outcome.worker_cpu += output["cpu_seconds"]
         keep(Result.from_dict(output["result"]), output["autograded"], output["feedback"])
 
     def failed(key: tuple[str, str], errors: list[BaseException]) -> None:

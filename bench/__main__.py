@@ -11,11 +11,18 @@ import argparse
 import json
 from pathlib import Path
 
-from bench import book_build, concat_matmul, format_table, machine, rnn_speed, sympy_bptt
+from bench import (
+    book_build,
+    concat_matmul,
+    format_table,
+    grading,
+    machine,
+    rnn_speed,
+    sympy_bptt,
+)
 
-# The registry: every module has TITLE and run(tiny=False) -> {"rows": [...], ...}. A new
-# benchmark (the grading throughput, bench.grading) is one more module in this list.
-BENCHMARKS = [rnn_speed, concat_matmul, sympy_bptt, book_build]
+# The registry: every module has TITLE and run(tiny=False) -> {"rows": [...], ...}.
+BENCHMARKS = [rnn_speed, concat_matmul, sympy_bptt, book_build, grading]
 FIGURES = Path(__file__).resolve().parent / "figures.json"
 
 
