@@ -72,9 +72,14 @@ def grade_once(submitted: Path, out: Path, workers: int) -> dict:
 
 def run(tiny: bool = False) -> dict:
     size = TINY_SUBMISSIONS if tiny else SUBMISSIONS
-    with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
-        submitted = make_class(Path(folder), size)
-        runs = [grade_once(submitted, Path(folder) / f"out-{n}", n) for n in (1, 2)]
+    saved = dict(os.environ)  # grading sets PATH, PYTHONPATH and BLAS threads for nbgrader
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
+            submitted = make_class(Path(folder), size)
+            runs = [grade_once(submitted, Path(folder) / f"out-{n}", n) for n in (1, 2)]
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     one, two = runs
     speedup = one["wall_seconds"] / two["wall_seconds"]
     rows = []
