@@ -197,6 +197,7 @@ def grade(
                 todo.append(submission)
 
     api = nbgrader_api(course, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
+    report.install_mathjax(out / "feedback")
     bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress)
 
     def keep(result: Result, autograded: dict | None = None, feedback: str | None = None) -> None:
