@@ -47,6 +47,7 @@ from autograder.course import (
     SOLUTIONS,
     NbgraderFailed,
     copy_sources,
+    create_gradebook,
     nbgrader_api,
     write_config,
 )
@@ -96,6 +97,7 @@ def prepare_course(root: Path, assignments: list[str], db_url: str, cell_timeout
     write_config(root, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
     copy_sources(root, assignments)
     os.environ.update(course_environment(root))  # nbgrader runs `alembic` from PATH
+    create_gradebook(db_url)
     api = nbgrader_api(root, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
     for name in assignments:
         response = api.generate_assignment(name, force=True, create=True)

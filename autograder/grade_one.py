@@ -44,7 +44,13 @@ import numpy as np
 from nbgrader.api import Gradebook, MissingEntry
 
 from autograder import isolation, late, report
-from autograder.course import GRADER_KERNEL, environment, nbgrader_api, write_config
+from autograder.course import (
+    GRADER_KERNEL,
+    create_gradebook,
+    environment,
+    nbgrader_api,
+    write_config,
+)
 from autograder.harness import CheckFailed, StudentRaised, checks_in
 from autograder.kernel import install_kernelspec
 from autograder.results import CellResult, Result
@@ -139,6 +145,7 @@ def _prepared_course(assignment: str, source: str, cell_timeout: int) -> Path:
     (root / "source" / assignment).mkdir(parents=True)
     (root / "source" / assignment / f"{assignment}.ipynb").write_text(source)
     os.environ.update(course_environment(root))  # nbgrader runs `alembic` from PATH
+    create_gradebook(f"sqlite:///{root / 'gradebook.db'}")
     api = nbgrader_api(root, f"sqlite:///{root / 'gradebook.db'}", cell_timeout=cell_timeout)
     response = api.generate_assignment(assignment, force=True, create=True)
     if not response["success"]:

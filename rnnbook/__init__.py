@@ -8,24 +8,39 @@ One idea per module:
 - :mod:`rnnbook.plotting`  one plotting style for every figure of the book;
 - :mod:`rnnbook.diagrams`  network diagrams drawn with matplotlib (the unrolled RNN).
 
+The names below are imported from their module on first use, so that
+``from rnnbook import relative_error`` (in every graded notebook) loads NumPy only, not SymPy
+and Matplotlib: half a second of every grading kernel's start.
+
 Nothing here implements a graded function of the assignments.
 """
 
-from rnnbook.diagrams import unrolled_rnn
-from rnnbook.gradcheck import central_difference, complex_step, relative_error
-from rnnbook.plotting import COLORS, new_figure, use_course_style
-from rnnbook.symbolic import gradient_matrix, matrices_equal, symbol_matrix, symbol_row
+from importlib import import_module
 
-__all__ = [
-    "COLORS",
-    "central_difference",
-    "complex_step",
-    "gradient_matrix",
-    "matrices_equal",
-    "new_figure",
-    "relative_error",
-    "symbol_matrix",
-    "symbol_row",
-    "unrolled_rnn",
-    "use_course_style",
-]
+_MODULE_OF = {
+    "unrolled_rnn": "diagrams",
+    "central_difference": "gradcheck",
+    "complex_step": "gradcheck",
+    "relative_error": "gradcheck",
+    "COLORS": "plotting",
+    "new_figure": "plotting",
+    "use_course_style": "plotting",
+    "gradient_matrix": "symbolic",
+    "matrices_equal": "symbolic",
+    "symbol_matrix": "symbolic",
+    "symbol_row": "symbolic",
+}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'rnnbook' has no attribute {name!r}")
+    value = getattr(import_module(f"rnnbook.{_MODULE_OF[name]}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_MODULE_OF])
