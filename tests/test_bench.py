@@ -12,6 +12,7 @@ from conftest import ROOT, run_module
 from bench import format_seconds, format_table, ratio
 from bench.__main__ import BENCHMARKS, name_of
 from bench.concat_matmul import crossover
+from bench.grading import marginal
 from bench.rnn_speed import matmul_flops, shape_aware_products
 from bench.sympy_bptt import timed_case
 
@@ -51,6 +52,16 @@ def test_the_shape_aware_products_do_the_counted_flops():
         for name, ((m, k), (k_right, n), count) in products.items():
             assert k == k_right, name
             assert 2 * m * k * n * count == matmul_flops(*sizes)[name], (name, sizes)
+
+
+def test_the_marginal_cost_of_grading_leaves_out_the_fixed_cost():
+    # 7 s of start-up and shut-down, then 1.25 s per submission: 17 s for 8, 37 s for 24.
+    small = {"workers": 2, "submissions": 8, "wall_seconds": 17.0}
+    large = {"workers": 2, "submissions": 24, "wall_seconds": 37.0}
+    margin = marginal(small, large)
+    assert margin["marginal_seconds_per_submission"] == pytest.approx(1.25)
+    assert margin["fixed_seconds"] == pytest.approx(7.0)
+    assert margin["workers"] == 2 and margin["classes"] == "8 and 24 submissions"
 
 
 def test_durations_keep_three_significant_digits():
