@@ -161,7 +161,8 @@ def torch_measurement(N: int, T: int, D: int, H: int) -> dict | None:
 
 
 def torch_reference(N: int, T: int, D: int, H: int, tiny: bool) -> dict | None:
-    """A fresh PyTorch measurement (saved for later runs), else the saved one for these sizes."""
+    """A fresh PyTorch measurement (saved for later runs), else the saved one for these sizes,
+    when it was measured on a CPU of the same model."""
     measured = torch_measurement(N, T, D, H)
     if measured is not None:
         if not tiny:
@@ -170,9 +171,9 @@ def torch_reference(N: int, T: int, D: int, H: int, tiny: bool) -> dict | None:
     if tiny or not TORCH_REFERENCE.is_file():
         return None
     saved = json.loads(TORCH_REFERENCE.read_text())
-    return (
-        {**saved, "recorded": True} if saved["sizes"] == {"N": N, "T": T, "D": D, "H": H} else None
-    )
+    same_sizes = saved["sizes"] == {"N": N, "T": T, "D": D, "H": H}
+    same_cpu = saved["machine"]["cpu"] == machine()["cpu"]  # another CPU is no reference
+    return {**saved, "recorded": True} if same_sizes and same_cpu else None
 
 
 def run(tiny: bool = False) -> dict:
