@@ -96,8 +96,8 @@ def prepare_course(root: Path, assignments: list[str], db_url: str, cell_timeout
     """A course at ``root`` whose gradebook knows every assignment (generate_assignment)."""
     write_config(root, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
     copy_sources(root, assignments)
-    os.environ.update(course_environment(root))  # nbgrader runs `alembic` from PATH
-    create_gradebook(db_url)
+    os.environ.update(course_environment(root))  # this interpreter's bin first on PATH
+    create_gradebook(db_url)  # before nbgrader, which would start `alembic` to make it
     api = nbgrader_api(root, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
     for name in assignments:
         response = api.generate_assignment(name, force=True, create=True)

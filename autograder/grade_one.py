@@ -141,12 +141,13 @@ def _prepared_course(assignment: str, source: str, cell_timeout: int) -> Path:
     """A course whose gradebook knows the assignment, made once per worker process."""
     digest = hashlib.sha256(f"{cell_timeout}\0{source}".encode()).hexdigest()[:16]
     root = _worker_folder() / f"template-{assignment}-{digest}"
-    write_config(root, f"sqlite:///{root / 'gradebook.db'}", cell_timeout=cell_timeout)
+    db_url = f"sqlite:///{root / 'gradebook.db'}"
+    write_config(root, db_url, cell_timeout=cell_timeout)
     (root / "source" / assignment).mkdir(parents=True)
     (root / "source" / assignment / f"{assignment}.ipynb").write_text(source)
-    os.environ.update(course_environment(root))  # nbgrader runs `alembic` from PATH
-    create_gradebook(f"sqlite:///{root / 'gradebook.db'}")
-    api = nbgrader_api(root, f"sqlite:///{root / 'gradebook.db'}", cell_timeout=cell_timeout)
+    os.environ.update(course_environment(root))  # this interpreter's bin first on PATH
+    create_gradebook(db_url)  # before nbgrader, which would start `alembic` to make it
+    api = nbgrader_api(root, db_url, cell_timeout=cell_timeout)
     response = api.generate_assignment(assignment, force=True, create=True)
     if not response["success"]:
         raise RuntimeError(f"generate_assignment {assignment}: {response.get('log', '')[-2000:]}")
