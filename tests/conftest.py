@@ -17,13 +17,27 @@ BUILD = ROOT / "_build"
 HTML = BUILD / "html"
 
 
+def _toc_entries() -> list[tuple[str, str | None]]:
+    """(document, the chapter it goes further from, or None) in _toc.yml's reading order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    entries: list[tuple[str, str | None]] = [(toc["root"], None)]
+    for part in toc.get("parts", []):
+        for chapter in part.get("chapters", []):
+            entries.append((chapter["file"], None))
+            entries += [
+                (section["file"], chapter["file"]) for section in chapter.get("sections", [])
+            ]
+    return entries
+
+
 def toc_files() -> list[str]:
     """Every document named in _toc.yml, in reading order, without suffix."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [chapter["file"] for chapter in part.get("chapters", [])]
-    return files
+    return [name for name, _ in _toc_entries()]
+
+
+def going_further_pages() -> dict[str, str]:
+    """The "Going further" pages (a chapter's sections in _toc.yml): {page: its chapter}."""
+    return {name: parent for name, parent in _toc_entries() if parent is not None}
 
 
 def notebook_chapters() -> list[Path]:

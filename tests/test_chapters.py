@@ -6,15 +6,61 @@ import re
 
 import jupytext
 import nbclient
+import nbformat
 import pytest
-from conftest import ROOT, notebook_chapters, toc_files
+from conftest import ROOT, going_further_pages, notebook_chapters, toc_files
+
+# A page that reports trained results names its seeds in one cell tagged `seeds`, which is
+# exactly `SEEDS = (...)`; every result is reported over them, and every assert holds for each.
+SEEDS_CELL = re.compile(r"^SEEDS = \((\d+(?:, \d+)*),?\)$")
+OTHER_SEEDS_FROM = 1000
+
+
+def seeds_cell(notebook) -> nbformat.NotebookNode | None:
+    tagged = [c for c in notebook.cells if "seeds" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) <= 1, "one seeds cell per page"
+    return tagged[0] if tagged else None
+
+
+SEEDED = [p for p in notebook_chapters() if seeds_cell(jupytext.read(p)) is not None]
+
+
+def test_pages_that_train_name_their_seeds():
+    """The pages whose trained results must hold for other seeds; each names at least 3."""
+    names = {p.stem for p in SEEDED}
+    assert {
+        "gated_cells",
+        "char_language_model",
+        "sensor_sequences",
+        "encoder_decoder",
+        "attention",
+    } <= names, names
+    for path in SEEDED:
+        match = SEEDS_CELL.match(seeds_cell(jupytext.read(path)).source.strip())
+        assert match, f"{path.name}: the seeds cell is not `SEEDS = (a, b, c)`"
+        assert len(match.group(1).split(",")) >= 3, f"{path.name}: fewer than 3 seeds"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", SEEDED, ids=lambda p: p.stem)
+def test_trained_results_hold_for_seeds_the_page_does_not_use(chapter):
+    """Re-run the page with as many other seeds: every assert about training must still hold."""
+    notebook = jupytext.read(chapter)
+    cell = seeds_cell(notebook)
+    count = len(SEEDS_CELL.match(cell.source.strip()).group(1).split(","))
+    cell.source = f"SEEDS = {tuple(range(OTHER_SEEDS_FROM, OTHER_SEEDS_FROM + count))}"
+    execute(notebook, chapter)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("chapter", notebook_chapters(), ids=lambda p: p.stem)
 def test_chapter_executes_without_error(chapter):
     """Run the chapter top to bottom; any failing assert (a false claim) fails the test."""
-    notebook = jupytext.read(chapter)
+    execute(jupytext.read(chapter), chapter)
+
+
+def execute(notebook, chapter) -> None:
+    """Run ``notebook`` from ``chapter``'s folder; it must raise nowhere."""
     client = nbclient.NotebookClient(
         notebook,
         timeout=120,
@@ -59,11 +105,15 @@ def test_the_chapters_are_listed_in_reading_order():
 # Every chapter follows the pattern except the appendices of the back matter: the
 # bibliography and the Performance page (it renders bench/figures.json; it teaches nothing).
 APPENDICES = ("chapters/references", "chapters/performance")
-PATTERNED = [
+# A chapter's "Going further" pages (its sections in _toc.yml) hold side topics: they open by
+# naming their chapter, and the chapter links to them; they need not repeat the pattern.
+FURTHER = going_further_pages()
+TAUGHT = [
     name.removeprefix("chapters/")
     for name in toc_files()
     if name.startswith("chapters/") and name not in APPENDICES
 ]
+PATTERNED = [name for name in TAUGHT if f"chapters/{name}" not in FURTHER]
 FRAMING = re.compile(
     r"\b(essays?|articles?|snippets?|blog posts?|Stack Exchange|the (?:original )?author)\b", re.I
 )
@@ -90,7 +140,19 @@ def test_a_chapter_follows_the_pattern(name):
     assert re.search(r"\{doc\}`[^`]*/exercises/(cells|bptt|attention)`", practise), practise
 
 
-@pytest.mark.parametrize("name", PATTERNED)
+@pytest.mark.parametrize("name", sorted(FURTHER), ids=lambda n: n.removeprefix("chapters/"))
+def test_a_going_further_page_and_its_chapter_link_each_other(name):
+    parent = FURTHER[name].removeprefix("chapters/")
+    text = page(name.removeprefix("chapters/"))
+    title = re.search(r"^# (.+)$", text, re.M).group(1)
+    assert title.startswith("Going further"), title
+    opening = text[text.index(title) : text.index("\n## ") if "\n## " in text else None]
+    assert re.search(rf"\{{doc\}}`(?:[^`<]*<)?{parent}>?`", opening), f"{name} names no chapter"
+    stem = name.removeprefix("chapters/")
+    assert re.search(rf"\{{doc\}}`(?:[^`<]*<)?{stem}>?`", page(parent)), f"{parent} hides {stem}"
+
+
+@pytest.mark.parametrize("name", TAUGHT)
 def test_a_chapter_teaches_without_arguing_with_a_source(name):
     """Errors of the sources are pitfalls that stand on their own: no "the essay says"."""
     found = sorted({m.group(0) for m in FRAMING.finditer(page(name))})

@@ -1,0 +1,146 @@
+"""The length of a page's main line: the prose words and code lines a reader reads in order.
+
+Left out, because a reader meets them only by choice: sections whose heading starts with
+"Going further", dropdowns (``:class: dropdown``, ``{dropdown}``), and code cells that the page
+hides or folds (tags ``remove-cell``, ``remove-input``, ``hide-input``, ``hide-cell``). Display
+math is left out of the words and inline math counts as one word.
+
+``python tests/reading_length.py`` prints the figures of every page in ``_toc.yml``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+WORD_LIMIT = 2500
+CODE_LIMIT = 250
+
+FENCE = re.compile(r"^(`{3,}|:{3,})\s*(.*)$")
+HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+HIDDEN_TAGS = ("remove-cell", "remove-input", "hide-input", "hide-cell")
+WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
+
+
+@dataclass(frozen=True)
+class Length:
+    words: int
+    code_lines: int
+
+    @property
+    def within_limits(self) -> bool:
+        return self.words <= WORD_LIMIT and self.code_lines <= CODE_LIMIT
+
+
+def _body(text: str) -> list[str]:
+    """The page without its jupytext front matter."""
+    lines = text.splitlines()
+    if lines and lines[0].strip() == "---":
+        end = lines.index("---", 1)
+        return lines[end + 1 :]
+    return lines
+
+
+def _blocks(lines: list[str]):
+    """Yield ("text", line) and ("fence", info, options, content) for top-level fences."""
+    i = 0
+    while i < len(lines):
+        match = FENCE.match(lines[i])
+        if not match:
+            yield ("text", lines[i])
+            i += 1
+            continue
+        marker, info = match.group(1), match.group(2)
+        j = i + 1
+        while j < len(lines):
+            close = FENCE.match(lines[j])
+            if (
+                close
+                and close.group(1)[0] == marker[0]
+                and len(close.group(1)) >= len(marker)
+                and not close.group(2)
+            ):
+                break
+            j += 1
+        yield ("fence", info, lines[i + 1 : j])
+        i = j + 1
+
+
+def _split_options(content: list[str]) -> tuple[str, list[str]]:
+    """A directive's options (``:key: value`` lines or a ``---`` YAML block) and its body."""
+    if content and content[0].strip() == "---":
+        end = content.index("---", 1) if "---" in content[1:] else 0
+        return "\n".join(content[1:end]), content[end + 1 :]
+    k = 0
+    while k < len(content) and re.match(r"^:[\w-]+:", content[k]):
+        k += 1
+    return "\n".join(content[:k]), content[k:]
+
+
+def _words(line: str) -> int:
+    line = re.sub(r"\$[^$]+\$", " m ", line)  # inline math: one word
+    line = re.sub(r"^\([\w-]+\)=\s*$", "", line)  # a label
+    line = re.sub(r"\{[\w:-]+\}`([^`<]*)(<[^>]*>)?`", r"\1", line)  # roles keep their text
+    return len(WORD.findall(line))
+
+
+def _measure(lines: list[str]) -> Length:
+    words = code = 0
+    in_math = False
+    for block in _blocks(lines):
+        if block[0] == "text":
+            line = block[1]
+            stripped = line.strip()
+            if stripped.startswith("$$"):
+                one_line = "$$" in stripped[2:]
+                in_math = False if in_math else not one_line
+                continue
+            if not in_math:
+                words += _words(line)
+            continue
+        _, info, content = block
+        options, body = _split_options(content)
+        if info.startswith("{code-cell}"):
+            if not any(tag in options for tag in HIDDEN_TAGS):
+                code += sum(1 for row in body if row.strip())
+        elif info.startswith("{dropdown}") or re.search(r":class:.*\bdropdown\b", options):
+            continue
+        elif info.startswith("{math}"):
+            continue
+        elif info.startswith("{") or info == "":
+            inner = _measure(body)
+            words += inner.words + _words(info.split("}", 1)[-1])
+            code += inner.code_lines
+        else:  # a plain code block, ```python
+            code += sum(1 for row in body if row.strip())
+    return Length(words, code)
+
+
+def main_line(text: str) -> Length:
+    """The prose words and code lines of the page's main line (module docstring)."""
+    kept, skip_level = [], None
+    for line in _body(text):
+        heading = HEADING.match(line)
+        if heading:
+            level = len(heading.group(1))
+            if skip_level is not None and level <= skip_level:
+                skip_level = None
+            if skip_level is None and heading.group(2).lower().startswith("going further"):
+                skip_level = level
+        if skip_level is None:
+            kept.append(line)
+    return _measure(kept)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).parent))
+    from conftest import ROOT, toc_files  # noqa: E402
+
+    for name in toc_files():
+        path = ROOT / f"{name}.md"
+        if path.exists():
+            length = main_line(path.read_text())
+            flag = "" if length.within_limits else "   OVER"
+            print(f"{name:45s} {length.words:6d} words {length.code_lines:5d} code lines{flag}")
