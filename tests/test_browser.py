@@ -1,7 +1,8 @@
 """Open the built book in headless Chromium with every other host blocked, as a reader offline.
 
 Checks, on every page of the table of contents: MathJax typeset the math (no raw TeX left in the
-text), every image loaded, no cell output shows a traceback, and no request left localhost.
+text), every image loaded, no code or output runs off the column (it wraps), no cell output shows
+a traceback, and no request left localhost.
 Saves a screenshot of the Gradients chapter to _build/screenshots/ for review.
 
 Needs Debian's `chromium` (installed by .ci/run). Without it the test is skipped locally and
@@ -50,6 +51,8 @@ PAGE_REPORT = """() => {
     rawTex: ["$$", "\\\\begin{", "\\\\frac", "\\\\(", "\\\\["].filter(s => text.includes(s)),
     images: images.length,
     brokenImages: images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src),
+    overflowingCode: [...article.querySelectorAll("pre")]
+      .filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.innerText.slice(0, 80)),
     tracebacks: [...article.querySelectorAll(".cell_output, .output")]
       .filter(o => /Traceback/.test(o.innerText) || o.matches(".traceback, .error"))
       .map(o => o.innerText.slice(0, 200)),
@@ -113,7 +116,7 @@ def test_pages_render_offline_in_chromium(server):
                 issues.append("no math was rendered")
             if name in PAGES_WITH_PLOTS and report["images"] == 0:
                 issues.append("no plot on the page")
-            for key in ("mathErrors", "rawTex", "brokenImages", "tracebacks"):
+            for key in ("mathErrors", "rawTex", "brokenImages", "overflowingCode", "tracebacks"):
                 if report[key]:
                     issues.append(f"{key}: {report[key]}")
             if issues:

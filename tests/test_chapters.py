@@ -164,3 +164,27 @@ def test_chapters_are_text_notebooks_without_committed_outputs():
     for chapter in notebook_chapters():
         header = chapter.read_text().split("\n---", 1)[0]
         assert "format_name: myst" in header, f"{chapter.name} lacks the jupytext MyST header"
+
+
+def test_the_introduction_presents_the_whole_course_and_two_paths():
+    """Every chapter and assignment linked; a self-study path, and a semester plan that takes
+    every chapter once, in the book's order, with every assignment released before it is due."""
+    intro = (ROOT / "intro.md").read_text()
+    linked = set(re.findall(r"\{doc\}`([^`]+)`", intro))
+    chapters = [f"chapters/{name}" for name in PATTERNED]
+    assert set(chapters) | set(APPENDICES) <= linked, set(chapters) - linked
+    assert {"exercises/cells", "exercises/bptt", "exercises/attention"} <= linked
+    assert "**Self-study.**" in intro
+    plan = intro[intro.index("**A one-semester course**") :]
+    weeks = re.findall(r"^\| (\d+) \| (.*?) \|(.*?)\|$", plan, re.M)
+    assert [int(w) for w, _, _ in weeks] == list(range(1, len(weeks) + 1))
+    taught = [doc for _, cell, _ in weeks for doc in re.findall(r"\{doc\}`([^`]+)`", cell)]
+    assert taught == chapters, taught
+    for assignment in ("cells", "bptt", "attention"):
+        said = {
+            what: int(w)
+            for w, _, work in weeks
+            for what in ("released", "due")
+            if f"`{assignment}` {what}" in work
+        }
+        assert said.keys() == {"released", "due"} and said["released"] < said["due"], assignment
