@@ -1,7 +1,7 @@
 """The length of a page's main line: the prose words and code lines a reader reads in order.
 
-Left out, because a reader meets them only by choice: sections whose heading starts with
-"Going further", dropdowns (``:class: dropdown``, ``{dropdown}``), and code cells that the page
+Left out, because a reader meets them only by choice: sections (below the page's title) whose
+heading starts with "Going further", dropdowns (``:class: dropdown``, ``{dropdown}``), and code cells that the page
 hides or folds (tags ``remove-cell``, ``remove-input``, ``hide-input``, ``hide-cell``). Display
 math is left out of the words and inline math counts as one word.
 
@@ -127,7 +127,8 @@ def main_line(text: str) -> Length:
             level = len(heading.group(1))
             if skip_level is not None and level <= skip_level:
                 skip_level = None
-            if skip_level is None and heading.group(2).lower().startswith("going further"):
+            side = heading.group(2).lower().startswith("going further")
+            if skip_level is None and side and level > 1:  # a page's own title is its main line
                 skip_level = level
         if skip_level is None:
             kept.append(line)

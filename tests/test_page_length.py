@@ -32,6 +32,11 @@ def test_dropdowns_and_going_further_sections_are_left_out():
     assert main_line(text).words == 6  # T, Main, alpha, beta, Summary, gamma
 
 
+def test_a_going_further_page_counts_in_full():
+    text = HEADER + "# Going further: a side topic\n\nfive words of side prose\n"
+    assert main_line(text).words == 10
+
+
 def test_an_admonition_counts_and_nested_code_counts():
     text = HEADER + "::::{note}\nfour words in here\n```python\na = 1\n```\n::::\n"
     length = main_line(text)
