@@ -1,9 +1,9 @@
 """The length of a page's main line: the prose words and code lines a reader reads in order.
 
 Left out, because a reader meets them only by choice: sections (below the page's title) whose
-heading starts with "Going further", dropdowns (``:class: dropdown``, ``{dropdown}``), and code cells that the page
-hides or folds (tags ``remove-cell``, ``remove-input``, ``hide-input``, ``hide-cell``). Display
-math is left out of the words and inline math counts as one word.
+heading starts with "Going further", dropdowns (``:class: dropdown``, ``{dropdown}``), and code
+cells that the page hides or folds (tags ``remove-cell``, ``remove-input``, ``hide-input``,
+``hide-cell``). Display math is left out of the words and inline math counts as one word.
 
 ``python tests/reading_length.py`` prints the figures of every page in ``_toc.yml``.
 """
