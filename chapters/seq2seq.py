@@ -353,3 +353,22 @@ def accuracy(tokens: np.ndarray, batch: Batch) -> tuple[np.ndarray, float]:
     hits = tokens[:, : batch.target.shape[1]] == batch.target
     exact = np.all(hits | ~batch.target_mask, axis=1)
     return exact, float(hits[batch.target_mask].mean())
+
+
+def evaluate(model: Seq2Seq, sets: dict[int, Batch], max_len: int = 15) -> dict[str, object]:
+    """Greedy decoding of every set of ``sets`` (as made by :func:`held_out_sets`): the exact
+    match and the per-token accuracy of each length, as arrays in increasing length, and the
+    tokens and attention weights (or None) of each length, as dicts by length."""
+    lengths = sorted(sets)
+    exact, per_token, tokens, weights = np.empty(len(lengths)), np.empty(len(lengths)), {}, {}
+    for i, n in enumerate(lengths):
+        tokens[n], _, weights[n] = model.greedy(sets[n].source, sets[n].source_mask, max_len)
+        right, per_token[i] = accuracy(tokens[n], sets[n])
+        exact[i] = right.mean()
+    return {"exact": exact, "per_token": per_token, "tokens": tokens, "weights": weights}
+
+
+def spread(values: np.ndarray, digits: int = 3) -> str:
+    """``values`` (one per seed) as "mean (min to max)", for tables over seeds."""
+    values = np.asarray(values, dtype=np.float64)
+    return f"{values.mean():.{digits}f} ({values.min():.{digits}f} to {values.max():.{digits}f})"

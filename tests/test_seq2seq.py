@@ -159,3 +159,22 @@ def test_accuracy_counts_real_positions_only():
     tokens = np.array([[2, 0, E, P], [E, P, P, P]])
     exact, per_token = s2s.accuracy(tokens, batch)
     assert exact.tolist() == [False, False] and per_token == pytest.approx(2 / 5)
+
+
+def test_evaluate_agrees_with_greedy_decoding_one_length_at_a_time():
+    rng = np.random.default_rng(8)
+    model = s2s.Seq2Seq(rng, hidden=8, embed=4, attend=True)
+    sets = {n: s2s.random_batch(rng, 40, (n, n)) for n in (5, 2, 3)}
+    result = s2s.evaluate(model, sets, max_len=8)
+    for i, n in enumerate((2, 3, 5)):  # increasing length, whatever the order of `sets`
+        tokens, _, weights = model.greedy(sets[n].source, sets[n].source_mask, 8)
+        right = [np.array_equal(t[: n + 1], y) for t, y in zip(tokens, sets[n].target, strict=True)]
+        assert result["exact"][i] == np.mean(right)
+        assert result["per_token"][i] == np.mean(tokens[:, : n + 1] == sets[n].target)
+        np.testing.assert_array_equal(result["tokens"][n], tokens)
+        np.testing.assert_array_equal(result["weights"][n], weights)
+
+
+def test_spread_reports_mean_min_and_max():
+    assert s2s.spread([0.5, 0.25, 1.0]) == "0.583 (0.250 to 1.000)"
+    assert s2s.spread(np.array([2.0]), digits=1) == "2.0 (2.0 to 2.0)"
