@@ -8,7 +8,10 @@ import jupytext
 import nbclient
 import nbformat
 import pytest
+import yaml
 from conftest import ROOT, going_further_pages, notebook_chapters, toc_files
+
+CELL_TIMEOUT = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]["timeout"]
 
 # A page that reports trained results names its seeds in one cell tagged `seeds`, which is
 # exactly `SEEDS = (...)`; every result is reported over them, and every assert holds for each.
@@ -63,7 +66,7 @@ def execute(notebook, chapter) -> None:
     """Run ``notebook`` from ``chapter``'s folder; it must raise nowhere."""
     client = nbclient.NotebookClient(
         notebook,
-        timeout=120,
+        timeout=CELL_TIMEOUT,
         kernel_name="python3",
         resources={"metadata": {"path": str(chapter.parent)}},
     )
