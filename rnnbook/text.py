@@ -7,7 +7,9 @@ between strings and arrays of indices. :func:`stream_windows` cuts a long index 
 next-character targets for truncated backpropagation through time: the state at the end of one
 window is the right initial state of the next, except when the streams start over.
 :func:`sample` draws a sequence from a model given as a ``step`` callable, at a temperature; it
-uses the Gumbel-max trick, so it needs no softmax of its own.
+uses the Gumbel-max trick, so it needs no softmax of its own. :class:`WittenBell` is the
+baseline a character-level RNN must beat: an interpolated n-gram model with Witten-Bell
+smoothing, counted with dictionaries.
 """
 
 from __future__ import annotations
@@ -140,3 +142,62 @@ def sample(
         current = np.argmax(logits / temperature + rng.gumbel(size=logits.shape), axis=1)
         drawn[:, t] = current
     return drawn
+
+
+class WittenBell:
+    """An interpolated Witten-Bell n-gram model of indices ``0 .. vocab_size - 1``.
+
+    Introduced in the chapter A character-level language model, as the baseline of the RNN.
+    ``order`` is n: the next index is predicted from the ``order - 1`` indices before it. For a
+    context ``h`` seen in training, with ``C(h)`` occurrences followed by ``d(h)`` distinct
+    indices, ``C(h c)`` of them by ``c``, and ``h'`` the context ``h`` without its first index,
+
+        p(c | h) = (C(h c) + d(h) p(c | h')) / (C(h) + d(h)),
+
+    down to the empty context, whose lower order is the uniform distribution ``1 / V``; an
+    unseen context takes the distribution of ``h'`` unchanged (Witten and Bell 1991, in the
+    interpolated form of Chen and Goodman 1999). Every distribution is positive and sums to
+    one over the vocabulary.
+    """
+
+    def __init__(self, ids: Any, order: int, vocab_size: int) -> None:
+        ids = _index_array("ids", ids, ndim=1)
+        self.order = positive_int("order", order)
+        self.vocab_size = positive_int("vocab_size", vocab_size)
+        if ids.max() >= self.vocab_size:
+            raise ValueError(f"ids must be below vocab_size {self.vocab_size}, got {ids.max()}")
+        self.counts: dict[tuple[int, ...], np.ndarray] = {}
+        seq = ids.tolist()
+        for t, char in enumerate(seq):
+            for k in range(min(self.order - 1, t) + 1):  # the contexts of lengths 0 .. n - 1
+                context = tuple(seq[t - k : t])
+                if context not in self.counts:
+                    self.counts[context] = np.zeros(self.vocab_size)
+                self.counts[context][char] += 1
+
+    def distribution(self, context: Any) -> np.ndarray:
+        """The probabilities, shape ``(V,)``, of the index after ``context`` (a sequence of
+        indices; only its last ``order - 1`` entries are used, fewer if it is shorter)."""
+        context = tuple(int(i) for i in context)
+        context = context[len(context) - min(len(context), self.order - 1) :]
+        probs = np.full(self.vocab_size, 1.0 / self.vocab_size)
+        for k in range(len(context) + 1):  # from the empty context to the longest
+            counts = self.counts.get(context[len(context) - k :])
+            if counts is None:  # unseen: so are all longer contexts
+                break
+            distinct = np.count_nonzero(counts)
+            probs = (counts + distinct * probs) / (counts.sum() + distinct)
+        return probs
+
+    def bits_per_character(self, ids: Any) -> float:
+        """Mean of ``-log2 p(ids[t] | ids[:t])`` over ``t = 1 .. len(ids) - 1``: the text is read
+        from its start, as an RNN reads it from a zero state, and ``ids[0]`` is not scored."""
+        ids = _index_array("ids", ids, ndim=1)
+        if len(ids) < 2 or ids.max() >= self.vocab_size:
+            raise ValueError("ids must hold at least 2 indices, each below vocab_size")
+        seq = ids.tolist()
+        bits = [
+            -np.log2(self.distribution(seq[max(0, t - self.order + 1) : t])[seq[t]])
+            for t in range(1, len(seq))
+        ]
+        return float(np.mean(bits))

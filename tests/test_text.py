@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import itertools
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
 
-from rnnbook.text import CharVocabulary, sample, stream_windows
+from rnnbook.text import CharVocabulary, WittenBell, sample, stream_windows
 
 TEXT = "hello, world: the quick brown fox jumps over the lazy dog!"
 
@@ -124,3 +125,59 @@ def test_sampling_checks_its_arguments():
         sample(step, None, np.zeros(3, dtype=int), 3, rng)
     with pytest.raises(ValueError, match="step"):
         sample("not callable", None, np.zeros(2, dtype=int), 3, rng)
+
+
+# "abcab" over the vocabulary a, b, c, d (0 .. 3), order 2, worked by hand with fractions.
+# Unigram counts a: 2, b: 2, c: 1, d: 0, N = 5, with 3 distinct characters: the empty context
+# gives (C(c) + 3 / 4) / (5 + 3), that is a, b: 11/32, c: 7/32, d: 3/32. The context "a" occurs
+# twice, followed by "b" both times (1 distinct): p(b | a) = (2 + 11/32) / 3 = 25/32, and
+# p(x | a) = p(x) / 3 otherwise. The context "c" occurs once, followed by "a": p(a | c) =
+# (1 + 11/32) / 2 = 43/64. The context "d" never occurs: p(. | d) is the unigram distribution.
+UNIGRAM = [Fraction(11, 32), Fraction(11, 32), Fraction(7, 32), Fraction(3, 32)]
+BY_HAND = {
+    (): UNIGRAM,
+    (0,): [UNIGRAM[0] / 3, Fraction(25, 32), UNIGRAM[2] / 3, UNIGRAM[3] / 3],
+    (2,): [Fraction(43, 64), UNIGRAM[1] / 2, UNIGRAM[2] / 2, UNIGRAM[3] / 2],
+    (3,): UNIGRAM,
+    (1, 0): [UNIGRAM[0] / 3, Fraction(25, 32), UNIGRAM[2] / 3, UNIGRAM[3] / 3],  # order 2: "a"
+}
+
+
+def test_witten_bell_gives_the_probabilities_worked_by_hand():
+    model = WittenBell(np.array([0, 1, 2, 0, 1]), order=2, vocab_size=4)
+    for context, expected in BY_HAND.items():
+        assert sum(expected) == 1
+        assert np.allclose(model.distribution(context), [float(p) for p in expected], atol=1e-15)
+    # bits per character of "cab": -log2 p(a | c) - log2 p(b | a), averaged over 2 positions
+    expected_bits = -(math.log2(43 / 64) + math.log2(25 / 32)) / 2
+    assert math.isclose(model.bits_per_character(np.array([2, 0, 1])), expected_bits)
+
+
+def test_every_witten_bell_distribution_sums_to_one():
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 6, size=300) * (rng.random(300) < 0.7)  # skewed, index 0 common
+    for order in (1, 2, 3, 5):
+        model = WittenBell(ids, order=order, vocab_size=7)  # index 6 never occurs
+        contexts = [(), (0,), (6, 6), tuple(ids[:4]), tuple(ids[100:110])]
+        for context in contexts:
+            probs = model.distribution(context)
+            assert probs.shape == (7,) and probs.min() > 0
+            assert math.isclose(probs.sum(), 1.0, rel_tol=1e-12)
+
+
+def test_order_one_is_the_unigram_mixed_with_the_uniform_distribution():
+    ids = np.array([0, 0, 0, 1, 2, 0])
+    model = WittenBell(ids, order=1, vocab_size=4)
+    counts = [4, 1, 1, 0]  # N = 6, 3 distinct characters
+    expected = [(c + 3 / 4) / (6 + 3) for c in counts]
+    for context in [(), (1,), (0, 2)]:  # order 1 ignores the context
+        assert np.allclose(model.distribution(context), expected, atol=1e-15)
+
+
+def test_witten_bell_checks_its_arguments():
+    with pytest.raises(ValueError, match="vocab_size"):
+        WittenBell(np.array([0, 5]), order=2, vocab_size=3)
+    with pytest.raises(ValueError, match="order"):
+        WittenBell(np.array([0, 1]), order=0, vocab_size=3)
+    with pytest.raises(ValueError, match="at least 2"):
+        WittenBell(np.array([0, 1]), order=2, vocab_size=3).bits_per_character(np.array([1]))
