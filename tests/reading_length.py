@@ -3,13 +3,16 @@
 Left out, because a reader meets them only by choice: sections (below the page's title) whose
 heading starts with "Going further", dropdowns (``:class: dropdown``, ``{dropdown}``), and code
 cells that the page hides or folds (tags ``remove-cell``, ``remove-input``, ``hide-input``,
-``hide-cell``). Display math is left out of the words and inline math counts as one word.
+``hide-cell``). Display math is left out of the words and inline math counts as one word. Code
+shown with ``{literalinclude}`` counts (its ``:pyobject:``, ``:start-at:``/``:start-after:`` and
+``:end-before:``/``:end-at:`` options are followed), as the lines the reader sees.
 
 ``python tests/reading_length.py`` prints the figures of every page in ``_toc.yml``.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from dataclasses import dataclass
@@ -86,7 +89,30 @@ def _words(line: str) -> int:
     return len(WORD.findall(line))
 
 
-def _measure(lines: list[str]) -> Length:
+def _included_lines(path: Path, options: str) -> int:
+    """The non-blank lines a ``{literalinclude}`` of ``path`` with ``options`` shows."""
+    rows = path.read_text().splitlines()
+    option = dict(re.findall(r"^:([\w-]+):\s*(.*)$", options, re.M))
+    if "pyobject" in option:
+        nodes, found = ast.parse(path.read_text()).body, None
+        for name in option["pyobject"].split("."):
+            found = next(n for n in nodes if getattr(n, "name", None) == name)
+            nodes = getattr(found, "body", [])
+        start = min([found.lineno, *(d.lineno for d in found.decorator_list)])
+        rows = rows[start - 1 : found.end_lineno]
+    begin = next((i for i, r in enumerate(rows) if option.get("start-at", "\0") in r), None)
+    if begin is None:
+        after = next((i for i, r in enumerate(rows) if option.get("start-after", "\0") in r), -1)
+        begin = after + 1
+    rows = rows[begin:]
+    end = next((i for i, r in enumerate(rows) if option.get("end-before", "\0") in r), None)
+    if end is None:
+        end_at = next((i for i, r in enumerate(rows) if option.get("end-at", "\0") in r), None)
+        end = None if end_at is None else end_at + 1
+    return sum(1 for row in rows[:end] if row.strip())
+
+
+def _measure(lines: list[str], folder: Path | None = None) -> Length:
     words = code = 0
     in_math = False
     for block in _blocks(lines):
@@ -109,8 +135,11 @@ def _measure(lines: list[str]) -> Length:
             continue
         elif info.startswith("{math}"):
             continue
+        elif info.startswith("{literalinclude}"):
+            if folder is not None and info.split()[-1].endswith(".py"):
+                code += _included_lines(folder / info.split()[-1], options)
         elif info.startswith("{") or info == "":
-            inner = _measure(body)
+            inner = _measure(body, folder)
             words += inner.words + _words(info.split("}", 1)[-1])
             code += inner.code_lines
         else:  # a plain code block, ```python
@@ -118,8 +147,9 @@ def _measure(lines: list[str]) -> Length:
     return Length(words, code)
 
 
-def main_line(text: str) -> Length:
-    """The prose words and code lines of the page's main line (module docstring)."""
+def main_line(text: str, folder: Path | None = None) -> Length:
+    """The prose words and code lines of the page's main line (module docstring); ``folder``
+    is where the page's ``{literalinclude}`` paths start."""
     kept, skip_level = [], None
     for line in _body(text):
         heading = HEADING.match(line)
@@ -132,7 +162,7 @@ def main_line(text: str) -> Length:
                 skip_level = level
         if skip_level is None:
             kept.append(line)
-    return _measure(kept)
+    return _measure(kept, folder)
 
 
 if __name__ == "__main__":
@@ -142,6 +172,6 @@ if __name__ == "__main__":
     for name in toc_files():
         path = ROOT / f"{name}.md"
         if path.exists():
-            length = main_line(path.read_text())
+            length = main_line(path.read_text(), path.parent)
             flag = "" if length.within_limits else "   OVER"
             print(f"{name:45s} {length.words:6d} words {length.code_lines:5d} code lines{flag}")

@@ -191,3 +191,11 @@ def test_the_introduction_presents_the_whole_course_and_two_paths():
             if f"`{assignment}` {what}" in work
         }
         assert said.keys() == {"released", "due"} and said["released"] < said["due"], assignment
+
+
+@pytest.mark.parametrize("chapter", notebook_chapters(), ids=lambda p: p.stem)
+def test_every_code_cell_of_the_source_is_a_cell_of_the_notebook(chapter):
+    """A code cell nested in a fence that jupytext misreads would silently never run."""
+    written = len(re.findall(r"^```\{code-cell\}", chapter.read_text(), re.M))
+    read = sum(cell.cell_type == "code" for cell in jupytext.read(chapter).cells)
+    assert read == written, f"{chapter.name}: {written} code cells written, {read} run"

@@ -43,9 +43,29 @@ def test_an_admonition_counts_and_nested_code_counts():
     assert (length.words, length.code_lines) == (4, 1)
 
 
+def test_included_code_counts_as_the_reader_sees_it(tmp_path):
+    (tmp_path / "module.py").write_text(
+        "import numpy as np\n\n\ndef first(x):\n    return x\n\n\n"
+        "class Model:\n    def step(self, x):\n        y = x + 1\n        return y\n"
+    )
+    include = "```{literalinclude} module.py\n:language: python\n%s\n```\n"
+    whole = main_line(HEADER + include % "", tmp_path)
+    method = main_line(HEADER + include % ":pyobject: Model.step", tmp_path)
+    ranged = main_line(HEADER + include % ":start-at: def first\n:end-before: class", tmp_path)
+    assert (whole.code_lines, method.code_lines, ranged.code_lines) == (7, 3, 2)
+
+
+def test_no_page_prints_source_the_measure_cannot_see():
+    """Code is shown with {literalinclude}, which the measure counts, not printed at run time."""
+    pages = [ROOT / f"{n}.md" for n in toc_files() if (ROOT / f"{n}.md").exists()]
+    printing = [p.name for p in pages if "getsource(" in p.read_text()]
+    assert not printing, printing
+
+
 @pytest.mark.parametrize("name", [n for n in toc_files() if (ROOT / f"{n}.md").exists()])
 def test_every_page_reads_in_about_twenty_minutes(name):
-    length = main_line((ROOT / f"{name}.md").read_text())
+    path = ROOT / f"{name}.md"
+    length = main_line(path.read_text(), path.parent)
     assert length.words <= WORD_LIMIT, f"{name}: {length.words} words of prose (≤ {WORD_LIMIT})"
     assert length.code_lines <= CODE_LIMIT, (
         f"{name}: {length.code_lines} lines of code (≤ {CODE_LIMIT})"
