@@ -69,8 +69,9 @@ def bits_per_character(params, eval_ids):
 def start(seed, train_ids, V, H=64, held_ids=None, streams=32, window=32, lr=5e-3):
     """A run from the seed's initial weights: weights, optimiser, windows, history.
 
-    Wx and Wo are small, so that the first predictions are nearly uniform. With
-    held_ids, the history starts with the held-out bpc of the initial weights.
+    Wo is small and bo = 0, so that the first predictions are nearly uniform (the states
+    lie in [-1, 1] whatever Wx is). With held_ids, the history starts with the held-out
+    bpc of the initial weights.
     """
     init = np.random.default_rng(seed)
     params = {

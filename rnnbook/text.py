@@ -149,13 +149,13 @@ class WittenBell:
 
     Introduced in the chapter A character-level language model, as the baseline of the RNN.
     ``order`` is n: the next index is predicted from the ``order - 1`` indices before it. For a
-    context ``h`` seen in training, with ``C(h)`` occurrences followed by ``d(h)`` distinct
-    indices, ``C(h c)`` of them by ``c``, and ``h'`` the context ``h`` without its first index,
+    context ``u`` seen in training, with ``C(u)`` occurrences followed by ``d(u)`` distinct
+    indices, ``C(u c)`` of them by ``c``, and ``u'`` the context ``u`` without its first index,
 
-        p(c | h) = (C(h c) + d(h) p(c | h')) / (C(h) + d(h)),
+        p(c | u) = (C(u c) + d(u) p(c | u')) / (C(u) + d(u)),
 
     down to the empty context, whose lower order is the uniform distribution ``1 / V``; an
-    unseen context takes the distribution of ``h'`` unchanged (Witten and Bell 1991, in the
+    unseen context takes the distribution of ``u'`` unchanged (Witten and Bell 1991, in the
     interpolated form of Chen and Goodman 1999). Every distribution is positive and sums to
     one over the vocabulary.
     """
