@@ -47,7 +47,8 @@ def _body(text: str) -> list[str]:
 
 
 def _blocks(lines: list[str]):
-    """Yield ("text", line) and ("fence", info, options, content) for top-level fences."""
+    """Yield ("text", line) for each line outside fences and ("fence", info, lines) for each
+    top-level fence."""
     i = 0
     while i < len(lines):
         match = FENCE.match(lines[i])
