@@ -9,7 +9,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: book test test-fast lint grade bench clean
+.PHONY: book test test-fast system-packages lint grade bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version.split()[0]'
@@ -24,11 +24,11 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build --warningiserror --nitpick --keep-going .
 
 ## test: lint, then the whole test suite (helpers, chapters, book build, browser check).
-test: $(STAMP) lint
+test: system-packages $(STAMP) lint
 	$(BIN)/python -m pytest
 
 ## test-fast: lint, then the quick tests only (seconds: helpers, checks, sandbox, isolation).
-test-fast: $(STAMP) lint
+test-fast: system-packages $(STAMP) lint
 	$(BIN)/python -m pytest -m "not slow"
 
 ## grade: build the example submissions and grade them (a demonstration of the pipeline).
@@ -42,6 +42,12 @@ grade: $(STAMP)
 ## one table and write bench/figures.json, which the book's Performance page renders.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## system-packages: the Debian packages the tests need (bubblewrap, the PostgreSQL server,
+## Chromium): silent if present, else installed as root or with password-less sudo, else one
+## line naming them and the command that installs them, and make stops before any test.
+system-packages:
+	@tools/system-packages
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
