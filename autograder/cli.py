@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.course import check_assignments
+from autograder.assignments import select
+from autograder.isolation.policy import CELL_SECONDS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument(
         "--db", default=None, help="gradebook SQLAlchemy URL (default: sqlite in --out)"
     )
-    grade.add_argument("--cell-timeout", type=int, default=30, help="seconds per cell (default 30)")
+    grade.add_argument(
+        "--cell-timeout",
+        type=int,
+        default=CELL_SECONDS,
+        help=f"seconds per cell (default {CELL_SECONDS})",
+    )
     grade.add_argument(
         "--regrade",
         action="store_true",
@@ -86,12 +92,12 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     try:
-        assignments = check_assignments(getattr(args, "assignment", None))
+        assignments = select(getattr(args, "assignment", None))
     except ValueError as error:
         parser.error(str(error))
 
     if args.command == "release":
-        from autograder.release import release as run_release
+        from autograder.authoring.release import release as run_release
 
         if args.out.exists() and not args.out.is_dir():
             parser.error(f"--out must be a folder, got the file {args.out}")
@@ -110,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "grade":
         return run_grade_command(parser, args, assignments)
     else:
-        from autograder.examples import write_examples
+        from autograder.authoring.examples import write_examples
 
         for path in write_examples(args.out, assignments):
             print(path)
@@ -143,10 +149,10 @@ def database_problem(url: str) -> str | None:
 
 def run_grade_command(parser, args, assignments: list[str]) -> int:
     """``grade``: check every argument first (one line each), then grade and report."""
-    from autograder.grade import grade
-    from autograder.isolation import IsolationUnavailable
-    from autograder.late import PolicyError, course_policy
-    from autograder.workers import SchedulerUnavailable, scheduler_problem
+    from autograder.isolation.bubblewrap import IsolationUnavailable
+    from autograder.pipeline.class_run import grade
+    from autograder.pipeline.late import PolicyError, course_policy
+    from autograder.pipeline.workers import SchedulerUnavailable, scheduler_problem
 
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be at least 1")
@@ -202,7 +208,3 @@ def run_grade_command(parser, args, assignments: list[str]) -> int:
         )
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

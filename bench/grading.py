@@ -1,13 +1,13 @@
 """Grading throughput: seconds and CPU per submission with 1 and 2 local workers, by stage.
 
-A class of generated submissions of ``cells`` (the solution and each example mistake, in
-turn, up to the class size) is graded twice from scratch with ``autograder.grade.grade``:
-on one worker process, then on two. Per run: wall-clock seconds per submission, the CPU of
-the whole run (the grading command, every worker, kernel and sandbox, start-up included), and
-the speedup of two workers over one. The stages (set-up, kernel start, notebook execution,
-nbgrader's own work, verification, database, feedback, and the client's recording) come from
-the one-worker run. The CPU is the whole machine's (kernels and sandboxes included), so the
-machine should be otherwise idle. Targets on two cores: speedup >= 1.8, CPU <= 3 s/submission.
+A class of generated submissions of ``cells`` (the solution and each example mistake, in turn, up to
+the class size) is graded twice from scratch with ``autograder.pipeline.class_run.grade``: on one
+worker process, then on two. Per run: wall-clock seconds per submission, the CPU of the whole run
+(the grading command, every worker, kernel and sandbox, start-up included), and the speedup of two
+workers over one. The stages (set-up, kernel start, notebook execution, nbgrader's own work,
+verification, database, feedback, and the client's recording) come from the one-worker run. The CPU
+is the whole machine's (kernels and sandboxes included), so the machine should be otherwise idle.
+Targets on two cores: speedup >= 1.8, CPU <= 3 s/submission.
 
 A run also pays once what no submission causes: starting the workers (each imports nbgrader
 and prepares its course), stopping them, the class gradebook. A smaller class graded the same
@@ -33,7 +33,7 @@ SPEEDUP_TARGET, CPU_TARGET = 1.8, 3.0
 
 def make_class(folder: Path, size: int) -> Path:
     """``size`` submissions: the solution and the example mistakes, taken in turn."""
-    from autograder.examples import write_examples
+    from autograder.authoring.examples import write_examples
 
     examples = folder / "examples"
     if not examples.is_dir():
@@ -58,7 +58,7 @@ def machine_cpu_seconds() -> float:
 
 def grade_once(submitted: Path, out: Path, workers: int) -> dict:
     """Grade the class from scratch on ``workers`` processes; the figures of the run."""
-    from autograder.grade import grade
+    from autograder.pipeline.class_run import grade
 
     load = os.getloadavg()[0]
     cpu, began = machine_cpu_seconds(), time.perf_counter()

@@ -16,30 +16,18 @@ released assignments do not ship ``solutions/``.
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 from types import FunctionType, SimpleNamespace
 
 import numpy as np
 
-SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
-MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
+from autograder import assignments
 
 
 def _solution_cells(assignment: str) -> list[str]:
-    path = SOLUTIONS / assignment / f"{assignment}.ipynb"
-    if not path.is_file():
-        known = sorted(p.name for p in SOLUTIONS.iterdir() if (p / f"{p.name}.ipynb").is_file())
-        raise ValueError(f"assignment: expected one of {known}, got {assignment!r}")
-    cells = json.loads(path.read_text())["cells"]
-    return [
-        MARKER.sub("", "".join(cell["source"]))
-        for cell in cells
-        if cell["cell_type"] == "code"
-        and cell["metadata"].get("nbgrader", {}).get("solution")
-        and re.search(r"^def \w+", "".join(cell["source"]), re.MULTILINE)
-    ]
+    """The instructor's solution cells of ``assignment`` that define functions."""
+    code = assignments.get(assignment).solution_code().values()
+    return [source for source in code if re.search(r"^def \w+", source, re.MULTILINE)]
 
 
 def load(assignment: str) -> SimpleNamespace:

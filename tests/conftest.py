@@ -107,12 +107,13 @@ def built_book() -> Path:
 @pytest.fixture(scope="session")
 def cells_notebooks(tmp_path_factory) -> tuple[dict, dict]:
     """The student version of ``cells`` as released, and the same notebook solved."""
-    from autograder.examples import fill, solution_code
-    from autograder.release import release
+    from autograder import assignments
+    from autograder.authoring.examples import fill
+    from autograder.authoring.release import release
 
     released = release(tmp_path_factory.mktemp("release"), ["cells"], validate=False)
     student = json.loads(released["cells"].read_text())
-    return student, fill(student, solution_code("cells"))
+    return student, fill(student, assignments.get("cells").solution_code())
 
 
 def nbgrader(course: Path, *args: str) -> None:
@@ -127,17 +128,13 @@ def nbgrader(course: Path, *args: str) -> None:
 @pytest.fixture(scope="module")
 def postgres():
     """A private PostgreSQL server for a test module (tests/postgres_server.py). Without Debian's
-    `postgresql` the test is skipped locally and fails in CI (CI=true): a missing server can
-    never pass unnoticed."""
+    `postgresql` (installed by tools/system-packages) the test fails: a missing server can never
+    pass unnoticed."""
     from postgres_server import PostgresUnavailable, postgres_server, server_binaries
 
     try:
         server_binaries()
     except PostgresUnavailable as error:
-        if os.environ.get("CI"):
-            pytest.fail(
-                f"PostgreSQL is required in CI: .ci/run installs Debian's `postgresql`; {error}"
-            )
-        pytest.skip(f"{error} (apt-get install postgresql)")
+        pytest.fail(f"{error}: run tools/system-packages", pytrace=False)
     with postgres_server() as server:
         yield server

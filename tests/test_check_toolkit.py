@@ -1,11 +1,12 @@
-"""The shared toolkit of the checks (autograder/check_toolkit.py), piece by piece."""
+"""The shared toolkit of the checks (autograder/checking/toolkit.py), piece by piece."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from autograder.check_toolkit import (
+from autograder.checking.api import CheckFailed, InProcessStudent
+from autograder.checking.toolkit import (
     ATOL,
     RTOL,
     activation,
@@ -23,7 +24,6 @@ from autograder.check_toolkit import (
     prerequisite,
     unpack,
 )
-from autograder.harness import CheckFailed, InProcessStudent
 
 TOLERANCE = ATOL + RTOL  # the tolerance of an entry of size 1
 

@@ -10,20 +10,21 @@ visible test; each mistake fails exactly the checks it lists under "lost", and n
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
-from autograder.course import ASSIGNMENTS, SOLUTIONS
-from autograder.examples import (
+from autograder import assignments
+from autograder.authoring.examples import (
     apply_edits,
     fill,
-    load_alternatives,
-    load_mistakes,
-    solution_code,
 )
-from autograder.harness import CheckFailed, InProcessStudent, StudentRaised, fixed_rng, load_checks
+from autograder.checking.api import (
+    CheckFailed,
+    InProcessStudent,
+    StudentRaised,
+    fixed_rng,
+    load_checks,
+)
 
 SEEDS = (None, 0, 1, 2)  # None: the notebook's fixed_rng(grade_id)
 VISIBLE_TESTS = "_visible_tests"  # the grade_id suffix of the notebooks' ungraded test cells
@@ -40,7 +41,7 @@ def run_notebook(
     ``messages`` is given, it receives grade_id -> "ExceptionType: message" of every failing
     visible test cell (what the student reads under the cell).
     """
-    source = json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
+    source = assignments.get(assignment).source()
     globals_: dict = {"__name__": "__main__"}
     failed_visible = []
     for cell in fill(source, code)["cells"]:
@@ -63,7 +64,7 @@ def run_notebook(
 def failures(assignment: str, edits: list[tuple[str, str]]) -> tuple[list[str], dict]:
     """The visible test cells that fail on the edited solution, and seed -> {grade_id: message}
     of the checks that fail on it."""
-    code = apply_edits(solution_code(assignment), edits)
+    code = apply_edits(assignments.get(assignment).solution_code(), edits)
     globals_, failed_visible = run_notebook(assignment, code)
     student = InProcessStudent(globals_)
     failed: dict[int | None, dict] = {seed: {} for seed in SEEDS}
@@ -79,11 +80,13 @@ def failures(assignment: str, edits: list[tuple[str, str]]) -> tuple[list[str], 
     return failed_visible, failed
 
 
-MISTAKES = [(a, name) for a in ASSIGNMENTS for name in load_mistakes(a)]
-ALTERNATIVES = [(a, name) for a in ASSIGNMENTS for name in load_alternatives(a)]
+MISTAKES = [(a, name) for a in assignments.names() for name in assignments.get(a).mistakes()]
+ALTERNATIVES = [
+    (a, name) for a in assignments.names() for name in assignments.get(a).alternatives()
+]
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", assignments.names())
 def test_solution_passes_every_check(assignment):
     assert failures(assignment, []) == ([], {seed: {} for seed in SEEDS})
 
@@ -92,9 +95,9 @@ def test_solution_passes_every_check(assignment):
     ("assignment", "name"), ALTERNATIVES, ids=[f"{a}-{n}" for a, n in ALTERNATIVES]
 )
 def test_alternative_passes_every_check(assignment, name):
-    alternative = load_alternatives(assignment)[name]
+    alternative = assignments.get(assignment).alternatives()[name]
     assert set(alternative) == {"edits", "why"} and alternative["why"].strip()
-    code = solution_code(assignment)
+    code = assignments.get(assignment).solution_code()
     assert apply_edits(code, alternative["edits"]) != code
     assert failures(assignment, alternative["edits"]) == ([], {seed: {} for seed in SEEDS})
 
@@ -102,7 +105,7 @@ def test_alternative_passes_every_check(assignment, name):
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # a wrong softmax overflows, say
 @pytest.mark.parametrize(("assignment", "name"), MISTAKES, ids=[f"{a}-{n}" for a, n in MISTAKES])
 def test_mistake_fails_exactly_its_lost_checks(assignment, name):
-    mistake = load_mistakes(assignment)[name]
+    mistake = assignments.get(assignment).mistakes()[name]
     for seed, failed in failures(assignment, mistake["edits"])[1].items():
         assert set(failed) == set(mistake["lost"]), f"seed {seed}: {failed}"
         named = [m for m in failed.values() if mistake["feedback"].lower() in m.lower()]
@@ -110,5 +113,5 @@ def test_mistake_fails_exactly_its_lost_checks(assignment, name):
 
 
 def test_every_assignment_catalogues_alternatives():
-    assert {a for a, _ in ALTERNATIVES} == set(ASSIGNMENTS)
+    assert {a for a, _ in ALTERNATIVES} == set(assignments.names())
     assert {"pytorch-clip", "softmax-epsilon"} <= {name for _, name in ALTERNATIVES}

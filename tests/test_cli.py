@@ -83,7 +83,7 @@ def broken_grader(task: dict) -> dict:
 @pytest.mark.slow
 def test_a_grader_failure_is_a_row_a_log_and_an_error_count(tmp_path):
     """A task that fails is sent again; failing twice, it becomes a row that says so."""
-    from autograder.grade import grade
+    from autograder.pipeline.class_run import grade
 
     for student in ("ann", "bob"):
         target = tmp_path / "submitted" / student / "cells" / "cells.ipynb"

@@ -7,7 +7,7 @@ import sqlite3
 import nbgrader.api
 from nbgrader.api import Gradebook
 
-from autograder.course import create_gradebook, environment
+from autograder.pipeline.nbgrader_course import create_gradebook, environment
 
 
 def test_the_gradebook_is_stamped_with_nbgraders_own_revision(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""The grading pipeline on the example submissions (see autograder/examples.py).
+"""The grading pipeline on the example submissions (see autograder/authoring/examples.py).
 
 Runs exactly the README's demonstration, ``make grade`` (build the examples into
 ``_build/examples``, grade them with one worker per core into ``_build/graded``), and asserts
@@ -24,16 +24,13 @@ from types import SimpleNamespace
 import pytest
 from conftest import BUILD, ROOT, autograder_cli, processes_with, read_grades
 
-from autograder.course import ASSIGNMENTS, source_notebook
-from autograder.examples import (
+from autograder import assignments
+from autograder.authoring.examples import (
     CHEATS,
     HOSTILE,
     ORPHAN_MARKER,
     SERVICE_PORTS,
-    load_alternatives,
-    load_mistakes,
 )
-from autograder.grade_one import graded_cells
 
 pytestmark = pytest.mark.slow
 BAD = "cells"
@@ -98,14 +95,14 @@ def graded():
 
 
 def max_score(assignment):
-    return sum(graded_cells(source_notebook(assignment)).values())
+    return sum(assignments.get(assignment).graded_cells().values())
 
 
 def failed(row):
     return set(row["failed_tests"].split())
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", assignments.names())
 def test_solution_gets_full_marks(graded, assignment):
     rows = graded.rows
     row = rows[("solution", assignment)]
@@ -114,9 +111,9 @@ def test_solution_gets_full_marks(graded, assignment):
 
 
 LATE = {  # student -> {assignment: late penalty as a share of the score}, course.example.toml
-    "solution": dict.fromkeys(ASSIGNMENTS, 0.0),  # 2 h early
-    "late-solution": dict.fromkeys(ASSIGNMENTS, 0.2),  # 30 h late: two started days at 10 %
-    "late-extended": {**dict.fromkeys(ASSIGNMENTS, 0.2), "bptt": 0.0},  # 72 h extension
+    "solution": dict.fromkeys(assignments.names(), 0.0),  # 2 h early
+    "late-solution": dict.fromkeys(assignments.names(), 0.2),  # 30 h late: two started days at 10 %
+    "late-extended": {**dict.fromkeys(assignments.names(), 0.2), "bptt": 0.0},  # 72 h extension
 }
 
 
@@ -131,19 +128,21 @@ def test_the_example_due_dates_and_penalty_apply(graded, student):
         assert row["timestamp"] and row["duedate"], row
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", assignments.names())
 def test_untouched_release_gets_zero(graded, assignment):
     rows = graded.rows
     assert float(rows[("untouched", assignment)]["score"]) == 0
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", assignments.names())
 def test_partial_answer_gets_partial_marks(graded, assignment):
     rows = graded.rows
     assert 0 < float(rows[("partial", assignment)]["score"]) < max_score(assignment)
 
 
-MISTAKE_CASES = [(a, name, m) for a in ASSIGNMENTS for name, m in load_mistakes(a).items()]
+MISTAKE_CASES = [
+    (a, name, m) for a in assignments.names() for name, m in assignments.get(a).mistakes().items()
+]
 
 
 @pytest.mark.parametrize(
@@ -153,7 +152,7 @@ def test_each_mistake_loses_exactly_its_points_and_is_named(graded, assignment, 
     rows = graded.rows
     student = f"mistake-{assignment}-{name}"
     row = rows[(student, assignment)]
-    points = graded_cells(source_notebook(assignment))
+    points = assignments.get(assignment).graded_cells()
     assert failed(row) == set(mistake["lost"]), row
     expected = max_score(assignment) - sum(points[g] for g in mistake["lost"])
     assert float(row["score"]) == expected
@@ -210,9 +209,9 @@ def test_harmless_tampering_changes_nothing_but_the_status(graded, student):
 def test_a_deleted_test_cell_loses_exactly_its_points(graded):
     rows = graded.rows
     row = rows[("bad-deleted-test-cell", BAD)]
-    first = next(iter(graded_cells(source_notebook(BAD))))
+    first = next(iter(assignments.get(BAD).graded_cells()))
     assert failed(row) == {first}
-    assert float(row["score"]) == max_score(BAD) - graded_cells(source_notebook(BAD))[first]
+    assert float(row["score"]) == max_score(BAD) - assignments.get(BAD).graded_cells()[first]
 
 
 CHEATERS = sorted([*CHEATS, *HOSTILE, "cheat-read-solution"])
@@ -234,7 +233,7 @@ def test_cheats_that_fooled_the_notebook_are_flagged(graded):
 def test_every_student_and_assignment_has_a_row(graded):
     rows = graded.rows
     students = {p.name for p in graded.submitted.iterdir()}
-    assert set(rows) == {(s, a) for s in students for a in ASSIGNMENTS}
+    assert set(rows) == {(s, a) for s in students for a in assignments.names()}
 
 
 def test_gradebook_holds_the_final_scores(graded):
@@ -258,7 +257,7 @@ def test_one_worker_gives_the_same_grades_and_rerunning_is_idempotent(graded, tm
     for student in [
         "solution",
         "partial",
-        f"mistake-cells-{next(iter(load_mistakes('cells')))}",
+        f"mistake-cells-{next(iter(assignments.get('cells').mistakes()))}",
         "cheat-read-solution",
     ]:
         shutil.copytree(graded.submitted / student / "cells", subset / student / "cells")
@@ -272,7 +271,7 @@ def test_one_worker_gives_the_same_grades_and_rerunning_is_idempotent(graded, tm
             ), key
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", assignments.names())
 def test_the_demonstration_gives_the_solution_full_marks_and_the_release_zero(graded, assignment):
     """What the README promises for `make grade`, read from its own grades.csv."""
     rows = graded.rows
@@ -281,7 +280,9 @@ def test_the_demonstration_gives_the_solution_full_marks_and_the_release_zero(gr
     assert {row["isolation"] for row in rows.values()} == {"bubblewrap"}
 
 
-ALTERNATIVE_CASES = [(a, name) for a in ASSIGNMENTS for name in load_alternatives(a)]
+ALTERNATIVE_CASES = [
+    (a, name) for a in assignments.names() for name in assignments.get(a).alternatives()
+]
 
 
 @pytest.mark.parametrize("assignment, name", ALTERNATIVE_CASES)
@@ -298,7 +299,7 @@ def test_no_submission_changed_a_file_of_the_repository(graded):
 
 
 def test_the_course_folder_still_holds_the_instructor_sources(graded):
-    for assignment in ASSIGNMENTS:
+    for assignment in assignments.names():
         copy = graded.out / "course" / "source" / assignment / f"{assignment}.ipynb"
         original = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
         assert copy.read_bytes() == original.read_bytes()

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import ast
-import json
 import sys
 
 import numpy as np
 import pytest
 from conftest import ROOT
 
-from autograder.course import ASSIGNMENTS, SOLUTIONS
+from autograder import assignments
 
 sys.path.insert(0, str(ROOT / "chapters"))
 from instructor import load  # noqa: E402
@@ -18,7 +17,7 @@ from instructor import load  # noqa: E402
 
 def graded_functions(assignment: str) -> set[str]:
     """Names of the functions the solution cells of the source notebook define (from the AST)."""
-    source = json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
+    source = assignments.get(assignment).source()
     names = set()
     for cell in source["cells"]:
         if cell["cell_type"] == "code" and cell["metadata"].get("nbgrader", {}).get("solution"):
@@ -27,7 +26,7 @@ def graded_functions(assignment: str) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", assignments.names())
 def test_loads_every_graded_function_and_nothing_else(assignment):
     loaded = set(vars(load(assignment)))
     assert loaded == graded_functions(assignment)
@@ -41,7 +40,7 @@ def test_the_loaded_functions_work():
 
 
 def test_an_unknown_assignment_is_one_clear_error():
-    with pytest.raises(ValueError, match=r"assignment: expected one of \['attention', 'bptt'"):
+    with pytest.raises(ValueError, match="assignment must be one of attention, bptt, cells; got"):
         load("lstm")
 
 

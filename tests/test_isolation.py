@@ -1,8 +1,8 @@
 """The allow-list sandbox (bubblewrap) that student code runs in: what it sees and can do.
 
 Each test runs hostile code in the verification sandbox (:class:`SandboxStudent`, which uses
-:mod:`autograder.isolation` exactly as the grading kernel does) and asserts that it gains and
-changes nothing. bubblewrap is required: these tests fail, not skip, where it cannot run.
+:mod:`autograder.isolation.bubblewrap` exactly as the grading kernel does) and asserts that it gains
+and changes nothing. bubblewrap is required: these tests fail, not skip, where it cannot run.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, processes_with
 
-from autograder import isolation
-from autograder.sandbox import SandboxStudent
+from autograder.isolation import bubblewrap
+from autograder.isolation.sandbox import SandboxStudent
 
 
 @pytest.fixture(scope="module", autouse=True)
 def bubblewrap_works():
-    reason = isolation.problem()
+    reason = bubblewrap.problem()
     assert reason is None, f"these tests need bubblewrap: {reason}"
 
 
@@ -36,7 +36,7 @@ def test_only_the_python_installation_is_visible():
         "import os\n"
         "top = sorted(os.listdir('/'))\n"
         f"repo = sorted(os.listdir({str(ROOT)!r})) if os.path.isdir({str(ROOT)!r}) else []\n"
-        f"python = {[str(p) for p in isolation.python_folders()]!r}\n"
+        f"python = {[str(p) for p in bubblewrap.python_folders()]!r}\n"
         "tmp = sorted(f for root, _, files in os.walk('/tmp') for f in files\n"
         "             if not any(root.startswith(p) for p in python))\n"
         "home = os.listdir(os.environ['HOME'])\n"
@@ -45,7 +45,7 @@ def test_only_the_python_installation_is_visible():
     with run(probe) as s:
         allowed_top = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc"}
         allowed_top |= {"proc", "dev", "tmp"}
-        allowed_top |= {Path(p).parts[1] for p in isolation.python_folders()}
+        allowed_top |= {Path(p).parts[1] for p in bubblewrap.python_folders()}
         assert set(s.value("top")) <= allowed_top, s.value("top")
         # Of the repository only the virtual environment (the Python installation) is there.
         assert set(s.value("repo")) <= {".venv"}, s.value("repo")
@@ -163,7 +163,7 @@ def test_processes_it_starts_end_with_it():
 def test_killing_the_grader_kills_the_sandbox():
     marker = f"grader-death-{os.getpid()}"
     grader = (
-        "from autograder.sandbox import SandboxStudent\n"
+        "from autograder.isolation.sandbox import SandboxStudent\n"
         f"s = SandboxStudent(['import subprocess, sys\\n"
         f'subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", '
         f'"{marker}"], start_new_session=True)\\n\'])\n'
@@ -184,10 +184,10 @@ def test_killing_the_grader_kills_the_sandbox():
 
 
 def test_a_missing_bubblewrap_is_one_clear_error(monkeypatch):
-    monkeypatch.setattr(isolation.shutil, "which", lambda name: None)
-    with pytest.raises(isolation.IsolationUnavailable, match="apt-get install bubblewrap"):
-        isolation.wrap(["true"], room=Path("/tmp"))
-    with pytest.raises(isolation.IsolationUnavailable, match="--no-isolation"):
+    monkeypatch.setattr(bubblewrap.shutil, "which", lambda name: None)
+    with pytest.raises(bubblewrap.IsolationUnavailable, match="apt-get install bubblewrap"):
+        bubblewrap.wrap(["true"], room=Path("/tmp"))
+    with pytest.raises(bubblewrap.IsolationUnavailable, match="--no-isolation"):
         SandboxStudent(["x = 1"])
 
 

@@ -1,4 +1,4 @@
-"""Due dates, extensions and late penalties (``autograder/late.py``).
+"""Due dates, extensions and late penalties (``autograder/pipeline/late.py``).
 
 Fast: the course configuration is read strictly (each mistake one line naming the setting),
 due dates in any time zone become nbgrader's naive UTC, and the per-day plugin computes the
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import autograder_cli, nbgrader, read_grades
 
-from autograder.late import PercentPerDay, PolicyError, load_policy, parse_due
+from autograder.pipeline.late import PercentPerDay, PolicyError, load_policy, parse_due
 
 DAY = 86400.0
 
@@ -30,7 +30,7 @@ cells = "2026-10-05 23:59:00 Europe/Berlin"
 extended = 48
 
 [late_penalty]
-plugin = "autograder.late.PercentPerDay"
+plugin = "autograder.pipeline.late.PercentPerDay"
 percent_per_day = {percent}
 max_percent = 50
 """
@@ -61,18 +61,18 @@ MISTAKES = {
     "a day only": ("[due]\ncells = 2026-10-05", "due.cells", "time of day"),
     "no date": ('[due]\ncells = "next friday"', "due.cells", "not a date"),
     "unknown zone": ('[due]\ncells = "2026-10-05 23:59 Mars/Olympus"', "due.cells", "Mars"),
-    "unknown assignment": ('[due]\nrnn = "2026-10-05 23:59 UTC"', "due.rnn", "cells, bptt"),
+    "unknown assignment": ('[due]\nrnn = "2026-10-05 23:59 UTC"', "due.rnn", "attention, bptt, cells"),
     "negative extension": ("[extensions.cells]\nann = -3", "extensions.cells.ann", ">= 0"),
     "extension as text": ('[extensions.cells]\nann = "2 days"', "extensions.cells.ann", "hours"),
     "plugin missing": ('[late_penalty]\nplugin = "nowhere.Plugin"', "late_penalty.plugin", ""),
     "not a plugin": ('[late_penalty]\nplugin = "os.path"', "late_penalty.plugin", "nbgrader"),
     "unknown option": (
-        '[late_penalty]\nplugin = "autograder.late.PercentPerDay"\npercent = 5',
+        '[late_penalty]\nplugin = "autograder.pipeline.late.PercentPerDay"\npercent = 5',
         "late_penalty.percent",
         "percent_per_day",
     ),
     "option out of range": (
-        '[late_penalty]\nplugin = "autograder.late.PercentPerDay"\npercent_per_day = 150',
+        '[late_penalty]\nplugin = "autograder.pipeline.late.PercentPerDay"\npercent_per_day = 150',
         "late_penalty",
         "100",
     ),

@@ -5,8 +5,8 @@ class of example submissions twice through the command line, once with the defau
 gradebook and once with the PostgreSQL one, and asserts that both runs agree row for row and
 that the PostgreSQL gradebook holds every graded submission's score.
 
-Needs Debian's `postgresql` (installed by .ci/run). Without it the test is skipped locally and
-fails in CI (CI=true), so a missing server can never pass unnoticed.
+Needs Debian's `postgresql`, which `make test` installs through tools/system-packages. Without
+it the test fails, so a missing server can never pass unnoticed.
 """
 
 from __future__ import annotations

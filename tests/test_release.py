@@ -10,8 +10,9 @@ import sys
 import pytest
 from conftest import ROOT, toc_files
 
-from autograder.course import ASSIGNMENTS, SOLUTIONS, environment
-from autograder.release import release
+from autograder import assignments
+from autograder.authoring.release import release
+from autograder.pipeline.nbgrader_course import environment
 
 SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
@@ -34,12 +35,12 @@ def significant_lines(region: str) -> set[str]:
 def released(tmp_path_factory):
     """Release every assignment (this validates the sources with nbgrader first)."""
     out = tmp_path_factory.mktemp("release")
-    return out, release(out, list(ASSIGNMENTS), validate=True)
+    return out, release(out, list(assignments.names()), validate=True)
 
 
 def secret_lines(assignment: str) -> set[str]:
     """The significant lines of every solution and hidden-test region of the source."""
-    source = json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
+    source = assignments.get(assignment).source()
     secret = set()
     for cell in source["cells"]:
         text = cell_text(cell)
@@ -54,8 +55,8 @@ def test_release_folder_holds_only_what_students_receive(released):
     """Every file under --out, read as text: the student notebooks and nothing with a secret."""
     out, _ = released
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert files == sorted(f"{a}/{a}.ipynb" for a in ASSIGNMENTS), files
-    secret = set().union(*(secret_lines(a) for a in ASSIGNMENTS))
+    assert files == sorted(f"{a}/{a}.ipynb" for a in assignments.names()), files
+    secret = set().union(*(secret_lines(a) for a in assignments.names()))
     for path in out.rglob("*"):
         if path.is_file():
             text = path.read_text(errors="replace")
@@ -84,12 +85,12 @@ def test_the_instructor_course_folder_may_not_lie_inside_the_release(tmp_path):
 def test_an_instructor_course_folder_outside_keeps_the_sources(tmp_path):
     release(tmp_path / "out", ["cells"], validate=False, course=tmp_path / "course")
     kept = tmp_path / "course" / "source" / "cells" / "cells.ipynb"
-    assert kept.read_bytes() == (SOLUTIONS / "cells" / "cells.ipynb").read_bytes()
+    assert kept.read_bytes() == (assignments.get("cells").notebook).read_bytes()
     assert sorted(p.name for p in (tmp_path / "out").rglob("*")) == ["cells", "cells.ipynb"]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", assignments.names())
 def test_release_contains_no_solution_and_no_hidden_test(released, assignment):
     _, notebooks = released
     student = json.loads(notebooks[assignment].read_text())
@@ -102,7 +103,7 @@ def test_release_contains_no_solution_and_no_hidden_test(released, assignment):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", assignments.names())
 def test_release_fails_its_tests_as_nbgrader_validate_invert_expects(released, assignment):
     _, notebooks = released
     result = subprocess.run(
@@ -116,35 +117,31 @@ def test_release_fails_its_tests_as_nbgrader_validate_invert_expects(released, a
     assert result.returncode == 0 and "Success!" in result.stdout, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", assignments.names())
 def test_source_notebooks_are_committed_without_outputs(assignment):
-    source = json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
+    source = assignments.get(assignment).source()
     for cell in source["cells"]:
         if cell["cell_type"] == "code":
             assert not cell["outputs"] and cell["execution_count"] is None
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", assignments.names())
 def test_graded_cells_and_checks_match(assignment):
-    from autograder.course import source_notebook
-    from autograder.grade_one import graded_cells
-    from autograder.harness import load_checks
+    from autograder.checking.api import load_checks
 
-    assert set(graded_cells(source_notebook(assignment))) == set(load_checks(assignment))
+    assert set(assignments.get(assignment).graded_cells()) == set(load_checks(assignment))
 
 
 def test_unknown_assignment_is_a_clear_error():
-    from autograder.course import check_assignments
-
     with pytest.raises(ValueError, match="assignment must be one of"):
-        check_assignments(["rnn"])
+        assignments.select(["rnn"])
     assert ROOT.is_dir()
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", assignments.names())
 def test_a_statement_names_only_chapters_of_the_book(assignment):
     """Statements point to chapters by path; each path is a page of the table of contents."""
-    source = json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
+    source = assignments.get(assignment).source()
     text = "".join(cell_text(cell) for cell in source["cells"] if cell["cell_type"] == "markdown")
     named = set(re.findall(r"`(chapters/\w+)\.md`", text))
     assert named, "the statement says where its topic is taught"

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from autograder.harness import CheckFailed, StudentRaised
-from autograder.safe_sympy import UnsafeExpression, parse_srepr
-from autograder.sandbox import SandboxBroken, SandboxStudent
+from autograder.checking.api import CheckFailed, StudentRaised
+from autograder.isolation.safe_sympy import UnsafeExpression, parse_srepr
+from autograder.isolation.sandbox import SandboxBroken, SandboxStudent
 
 DEFINE = "import numpy as np\ndef step(x, W):\n    return np.tanh(x @ W), object()\n"
 

@@ -16,13 +16,14 @@ The notebooks run in process, as in ``test_checks.py`` (whose ``run_notebook`` a
 from __future__ import annotations
 
 import functools
-import json
 
 import pytest
 from test_checks import ALTERNATIVES, MISTAKES, VISIBLE_TESTS, failures, run_notebook
 
-from autograder.course import ASSIGNMENTS, SOLUTIONS
-from autograder.examples import apply_edits, load_alternatives, load_mistakes, solution_code
+from autograder import assignments
+from autograder.authoring.examples import (
+    apply_edits,
+)
 
 MISTAKE_FIELDS = {"description", "edits", "lost", "feedback"}
 OPTIONAL_FIELDS = {"visible"}
@@ -114,26 +115,26 @@ def visible_failures(assignment: str, edits: tuple) -> tuple[tuple[str, ...], di
     """The visible test cells that fail on the edited solution, in notebook order, and their
     messages (cached: several tests ask about the same mistake)."""
     messages: dict[str, str] = {}
-    code = apply_edits(solution_code(assignment), list(edits))
+    code = apply_edits(assignments.get(assignment).solution_code(), list(edits))
     _, failed = run_notebook(assignment, code, messages)
     return tuple(failed), messages
 
 
 def mistake_failures(assignment: str, name: str) -> tuple[tuple[str, ...], dict[str, str]]:
-    edits = load_mistakes(assignment)[name]["edits"]
+    edits = assignments.get(assignment).mistakes()[name]["edits"]
     return visible_failures(assignment, tuple(map(tuple, edits)))
 
 
 def visible_cells(assignment: str) -> list[str]:
     """The grade_ids of the notebook's visible test cells, in order."""
-    source = json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
+    source = assignments.get(assignment).source()
     grade_ids = [
         cell["metadata"].get("nbgrader", {}).get("grade_id", "") for cell in source["cells"]
     ]
     return [grade_id for grade_id in grade_ids if grade_id.endswith(VISIBLE_TESTS)]
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", assignments.names())
 def test_solution_passes_every_visible_test(assignment):
     failed, messages = visible_failures(assignment, ())
     assert not failed, messages
@@ -143,7 +144,7 @@ def test_solution_passes_every_visible_test(assignment):
     ("assignment", "name"), ALTERNATIVES, ids=[f"{a}-{n}" for a, n in ALTERNATIVES]
 )
 def test_alternative_passes_every_visible_test(assignment, name):
-    edits = load_alternatives(assignment)[name]["edits"]
+    edits = assignments.get(assignment).alternatives()[name]["edits"]
     failed, messages = visible_failures(assignment, tuple(map(tuple, edits)))
     assert not failed, messages
 
@@ -151,7 +152,7 @@ def test_alternative_passes_every_visible_test(assignment, name):
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # a wrong softmax overflows, say
 @pytest.mark.parametrize(("assignment", "name"), MISTAKES, ids=[f"{a}-{n}" for a, n in MISTAKES])
 def test_first_failing_visible_test_names_the_cause(assignment, name):
-    mistake = load_mistakes(assignment)[name]
+    mistake = assignments.get(assignment).mistakes()[name]
     assert MISTAKE_FIELDS <= set(mistake) <= MISTAKE_FIELDS | OPTIONAL_FIELDS, sorted(mistake)
     phrase = mistake.get("visible", mistake["feedback"])
     assert isinstance(phrase, str) and phrase.strip(), f"{name}: empty cause phrase"
@@ -168,12 +169,12 @@ def test_first_failing_visible_test_names_the_cause(assignment, name):
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", assignments.names())
 def test_every_visible_test_cell_fails_on_some_mistake(assignment):
     cells = visible_cells(assignment)
     assert cells, f"{assignment} has no visible test cell"
     failing = set()
-    for name in load_mistakes(assignment):
+    for name in assignments.get(assignment).mistakes():
         failing |= set(mistake_failures(assignment, name)[0])
     sanity = SANITY_CHECKS.get(assignment, {})
     never = [cell for cell in cells if cell not in failing and cell not in sanity]
@@ -182,11 +183,11 @@ def test_every_visible_test_cell_fails_on_some_mistake(assignment):
     assert not stale, f"SANITY_CHECKS lists cells that do not exist or do fail: {stale}"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", assignments.names())
 def test_statements_and_visible_tests_quote_no_solution_line(assignment):
     """No line of a solution (longer than 12 characters, not a comment) appears in a markdown
     cell or a visible test cell: they say what is required, they give no answer away."""
-    source = json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
+    source = assignments.get(assignment).source()
     public = "\n".join(
         "".join(cell["source"])
         for cell in source["cells"]
@@ -194,7 +195,9 @@ def test_statements_and_visible_tests_quote_no_solution_line(assignment):
         or cell["metadata"].get("nbgrader", {}).get("grade_id", "").endswith(VISIBLE_TESTS)
     )
     lines = {
-        line.strip() for code in solution_code(assignment).values() for line in code.splitlines()
+        line.strip()
+        for code in assignments.get(assignment).solution_code().values()
+        for line in code.splitlines()
     }
     quoted = sorted(
         line for line in lines if len(line) > 12 and not line.startswith("#") and line in public

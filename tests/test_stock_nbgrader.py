@@ -1,7 +1,7 @@
 """Stock nbgrader (as on a JupyterHub with formgrader) runs the assignments' hidden tests.
 
 The course package installs ``autograder`` beside ``rnnbook``, so the hidden test cells'
-``from autograder.harness import run_check`` works in a plain ``python3`` kernel, with no
+``from autograder.checking.api import run_check`` works in a plain ``python3`` kernel, with no
 ``PYTHONPATH``: ``nbgrader generate_assignment`` and ``nbgrader autograde``, run as an
 instructor would, give the solution full marks and the untouched release nothing. The course's
 late-penalty plugin works there too: a due date set with ``nbgrader db assignment add`` and
@@ -16,9 +16,9 @@ import pytest
 from conftest import nbgrader
 from nbgrader.api import Gradebook
 
-from autograder.course import copy_sources, source_notebook, write_config
-from autograder.examples import fill, solution_code
-from autograder.grade_one import graded_cells
+from autograder import assignments
+from autograder.authoring.examples import fill
+from autograder.pipeline.nbgrader_course import copy_sources, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -32,10 +32,12 @@ def test_stock_nbgrader_grades_the_solution_fully(tmp_path, assignment):
     nbgrader(course, "generate_assignment", assignment)
     nbgrader(course, "db", "assignment", "add", assignment, "--duedate=2026-10-05 21:59:00 UTC")
     with (course / "nbgrader_config.py").open("a") as config:
-        config.write('c.AssignLatePenalties.plugin_class = "autograder.late.PercentPerDay"\n')
+        config.write(
+            'c.AssignLatePenalties.plugin_class = "autograder.pipeline.late.PercentPerDay"\n'
+        )
         config.write("c.PercentPerDay.percent_per_day = 10\n")
     released = json.loads((course / "release" / assignment / f"{assignment}.ipynb").read_text())
-    solved = fill(released, solution_code(assignment))
+    solved = fill(released, assignments.get(assignment).solution_code())
     for student, notebook, stamp in [
         ("solver", solved, "2026-10-05 20:00:00 UTC"),
         ("late-solver", solved, "2026-10-07 03:59:00 UTC"),
@@ -47,7 +49,7 @@ def test_stock_nbgrader_grades_the_solution_fully(tmp_path, assignment):
         if stamp:
             (target.parent / "timestamp.txt").write_text(stamp)
     nbgrader(course, "autograde", assignment)
-    full = sum(graded_cells(source_notebook(assignment)).values())
+    full = sum(assignments.get(assignment).graded_cells().values())
     with Gradebook(db) as gradebook:
         assert gradebook.find_submission(assignment, "solver").score == full
         assert gradebook.find_submission(assignment, "solver").late_submission_penalty == 0

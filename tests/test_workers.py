@@ -1,5 +1,5 @@
-"""How a run treats tasks that fail (autograder.workers.run), on a real thread pool, and a
-worker without bubblewrap refusing to grade (autograder.grade_one)."""
+"""How a run treats tasks that fail (autograder.pipeline.workers.run), on a real thread pool, and a
+worker without bubblewrap refusing to grade (autograder.pipeline.task)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
-from autograder import isolation
-from autograder.grade_one import grade_one
-from autograder.workers import run
+from autograder.isolation import bubblewrap
+from autograder.pipeline.task import grade_one
+from autograder.pipeline.workers import run
 
 
 class Flaky:
@@ -79,9 +79,9 @@ def test_a_fatal_error_stops_the_run_and_reaches_the_caller():
 
 def test_a_worker_without_bubblewrap_refuses_to_grade(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on this worker's PATH
-    isolation.problem.cache_clear()
+    bubblewrap.problem.cache_clear()
     try:
-        with pytest.raises(isolation.IsolationUnavailable, match="bubblewrap"):
+        with pytest.raises(bubblewrap.IsolationUnavailable, match="bubblewrap"):
             grade_one(
                 {
                     "student": "ann",
@@ -92,4 +92,4 @@ def test_a_worker_without_bubblewrap_refuses_to_grade(monkeypatch, tmp_path):
                 }
             )
     finally:
-        isolation.problem.cache_clear()
+        bubblewrap.problem.cache_clear()

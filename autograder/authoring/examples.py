@@ -13,62 +13,26 @@ they test do not depend on the assignment); the others for every assignment.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import re
 import tempfile
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from autograder.course import SOLUTIONS
-from autograder.late import load_policy
-from autograder.release import release
-from autograder.submission import nbgrader_cells
+from autograder import assignments as registry
+from autograder.assignments import SOLUTIONS, nbgrader_cells
+from autograder.authoring.release import release
+from autograder.pipeline.late import load_policy
 
-MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 BAD_AND_CHEATING_ASSIGNMENT = "cells"
 
 Notebook = dict
-EXAMPLE_CONFIG = Path(__file__).with_name("course.example.toml")
+EXAMPLE_CONFIG = registry.REPO / "autograder" / "course.example.toml"
 SUBMITTED_AT = {  # student -> when the solution was handed in, relative to the due date
     "solution": timedelta(hours=-2),
     "late-solution": timedelta(hours=30),
     "late-extended": timedelta(hours=30),
 }
-
-
-def _mistakes_module(assignment: str):
-    path = SOLUTIONS / assignment / "mistakes.py"
-    spec = importlib.util.spec_from_file_location(f"mistakes_{assignment}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def load_mistakes(assignment: str) -> dict[str, dict]:
-    """The ``MISTAKES`` table of ``solutions/<assignment>/mistakes.py``."""
-    return dict(_mistakes_module(assignment).MISTAKES)
-
-
-def load_alternatives(assignment: str) -> dict[str, dict]:
-    """The ``ALTERNATIVES`` table (correct answers written differently) of ``mistakes.py``."""
-    return dict(_mistakes_module(assignment).ALTERNATIVES)
-
-
-def _text(cell: dict) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
-
-
-def solution_code(assignment: str) -> dict[str, str]:
-    """grade_id -> instructor code (markers removed) of every solution cell of the source."""
-    source = json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
-    return {
-        cell["metadata"]["nbgrader"]["grade_id"]: MARKER.sub("", _text(cell))
-        for cell in nbgrader_cells(source)
-        if cell["metadata"]["nbgrader"].get("solution") and cell["cell_type"] == "code"
-    }
 
 
 def fill(student: Notebook, code: dict[str, str]) -> Notebook:
@@ -137,10 +101,10 @@ CHEATS: dict[str, str] = {
     # notebook's own stub detector.
     "cheat-patch-harness": (
         "import sys, types\n"
-        "_fake = types.ModuleType('autograder.harness')\n"
+        "_fake = types.ModuleType('autograder.checking.api')\n"
         "_fake.run_check = lambda *args, **kwargs: print('passed')\n"
         "sys.modules['autograder'] = types.ModuleType('autograder')\n"
-        "sys.modules['autograder.harness'] = _fake\n"
+        "sys.modules['autograder.checking.api'] = _fake\n"
         "assert_answered = lambda *answers: None\n"
     ),
     # Make every later cell run as `pass`, so the hidden tests never execute.
@@ -152,7 +116,7 @@ CHEATS: dict[str, str] = {
         "import builtins\n"
         "class _Never(Exception):\n    pass\n"
         "builtins.AssertionError = _Never\n"
-        "import autograder.harness as _h\n"
+        "import autograder.checking.api as _h\n"
         "_h.CheckFailed = _Never\n"
         "_orig = _h.run_check\n"
         "def _quiet(*args, **kwargs):\n"
@@ -321,21 +285,23 @@ def write_examples(out: Path, assignments: list[str]) -> list[Path]:
         released = release(Path(tmp), assignments, validate=False)
         for assignment in assignments:
             student = json.loads(released[assignment].read_text())
-            code = solution_code(assignment)
+            known = registry.get(assignment)
+            code = known.solution_code()
             solved = fill(student, code)
             first = next(iter(code))
             as_json = lambda nb: lambda path: path.write_text(json.dumps(nb))  # noqa: E731
-            due = load_policy(EXAMPLE_CONFIG).due[assignment]
+            due = load_policy(EXAMPLE_CONFIG).due.get(assignment)
             for name, delay in SUBMITTED_AT.items():
                 put(name, assignment, as_json(solved))
-                stamp = f"{due + delay:%Y-%m-%d %H:%M:%S.%f} UTC"
-                (out / name / assignment / "timestamp.txt").write_text(stamp)
+                if due is not None:  # an assignment without a due date is never late
+                    stamp = f"{due + delay:%Y-%m-%d %H:%M:%S.%f} UTC"
+                    (out / name / assignment / "timestamp.txt").write_text(stamp)
             put("untouched", assignment, as_json(student))
             put("partial", assignment, as_json(fill(student, {first: code[first]})))
-            for name, mistake in load_mistakes(assignment).items():
+            for name, mistake in known.mistakes().items():
                 wrong = fill(student, apply_edits(code, mistake["edits"]))
                 put(f"mistake-{assignment}-{name}", assignment, as_json(wrong))
-            for name, alternative in load_alternatives(assignment).items():
+            for name, alternative in known.alternatives().items():
                 right = fill(student, apply_edits(code, alternative["edits"]))
                 put(f"alternative-{assignment}-{name}", assignment, as_json(right))
             if assignment == BAD_AND_CHEATING_ASSIGNMENT:

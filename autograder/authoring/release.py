@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.course import copy_sources, run_nbgrader, write_config
+from autograder.pipeline.nbgrader_course import copy_sources, run_nbgrader, write_config
 
 PAGE_NOTE = """\
 ```{{note}}

@@ -11,8 +11,8 @@ The same check runs twice:
 - inside the student's notebook, during nbgrader's autograde, through
   :class:`InProcessStudent` (:func:`run_check`): immediate, readable feedback, but student code
   shares that kernel and could tamper with it;
-- in the grading pipeline, through ``autograder.sandbox.SandboxStudent``: the student's code
-  runs in a separate, isolated process, and every comparison happens in the grader's own
+- in the grading pipeline, through ``autograder.isolation.sandbox.SandboxStudent``: the student's
+  code runs in a separate, isolated process, and every comparison happens in the grader's own
   process on fresh random inputs. A test cell earns its points only when both agree.
 """
 
@@ -30,9 +30,9 @@ from typing import Any, Protocol
 import numpy as np
 
 # The checks modules: solutions/ of the repository, or the copies a grading worker made of them
-# (a worker need not have the course's files: its task carries them; see autograder.grade_one).
+# (a worker need not have the course's files: its task carries them; see autograder.pipeline.task).
 SOLUTIONS = Path(
-    os.environ.get("AUTOGRADER_SOLUTIONS") or Path(__file__).resolve().parent.parent / "solutions"
+    os.environ.get("AUTOGRADER_SOLUTIONS") or Path(__file__).resolve().parents[2] / "solutions"
 )
 
 Check = Callable[["Student", np.random.Generator], None]

@@ -9,7 +9,7 @@ undefined on some inputs (it is skipped when its thunk raises ValueError or Arit
 and a variant built in a loop stays tied to its own inputs through default arguments.
 
 This module runs in the student's kernel as well as in the grader: it imports only the standard
-library, NumPy and :mod:`autograder.harness`.
+library, NumPy and :mod:`autograder.checking.api`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.harness import CheckFailed, Student, StudentRaised
+from autograder.checking.api import CheckFailed, Student, StudentRaised
 
 Variant = tuple[str, Callable[[], Any]]
 

@@ -1,8 +1,10 @@
 """Run untrusted code under bubblewrap (``bwrap``), seeing only an allow-list of folders.
 
 Both processes that run a student's code use it: the Jupyter kernel that nbgrader's autograde
-executes the notebook in (:mod:`autograder.kernel`) and the verification sandbox
-(:mod:`autograder.sandbox`). :func:`wrap` turns a command into one that
+executes the notebook in (:mod:`autograder.isolation.kernel`) and the verification sandbox
+(:mod:`autograder.isolation.sandbox`). What they see and may consume is the policy of
+:mod:`autograder.isolation.policy`; this module enforces it. :func:`wrap` turns a command into
+one that
 
 - starts from an empty root: the Python installation and the system's libraries read-only,
   the folders or files the caller names read-only, one private folder (``room``) writable,
@@ -29,14 +31,13 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from autograder.isolation.policy import SANDBOX_UID, SYSTEM_FILES, SYSTEM_FOLDERS
+
 INSTALL_HINT = (
     "bubblewrap (bwrap) is needed to run student code isolated: install it "
     "(Debian/Ubuntu: `apt-get install bubblewrap`), or pass --no-isolation to grade trusted "
     "notebooks without it"
 )
-SANDBOX_UID = 1000  # the student's code is not root, even inside its own user namespace
-SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts")
 
 
 class IsolationUnavailable(RuntimeError):

@@ -1,12 +1,12 @@
 """Run a student's code in a separate, isolated process and talk to it (the grader's side).
 
-:class:`SandboxStudent` implements the :class:`~autograder.harness.Student` protocol. The child
-process (``sandbox_child.py``) gets the submitted code cells and resource limits (memory, CPU
-time, file size), and runs under bubblewrap (:mod:`autograder.isolation`): it sees the Python
-installation and its own two scripts read-only and one empty private folder, nothing else of
-the machine (no course file, no submission, no other process, no network). Only plain data
-crosses back (:mod:`autograder.wire`): the grader never unpickles or evaluates anything the
-child sends.
+:class:`SandboxStudent` implements the :class:`~autograder.checking.api.Student` protocol. The child
+process (``sandbox_child.py``) gets the submitted code cells and the caps of
+:mod:`autograder.isolation.policy` (memory, CPU time, file size), and runs under bubblewrap
+(:mod:`autograder.isolation.bubblewrap`): it sees the Python installation and its own two scripts
+read-only and one empty private folder, nothing else of the machine (no course file, no submission,
+no other process, no network). Only plain data crosses back (:mod:`autograder.isolation.wire`): the
+grader never unpickles or evaluates anything the child sends.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autograder import isolation, wire
-from autograder.harness import CheckFailed, StudentRaised
-from autograder.safe_sympy import UnsafeExpression, parse_srepr
+from autograder.checking.api import CheckFailed, StudentRaised
+from autograder.isolation import bubblewrap, policy, wire
+from autograder.isolation.safe_sympy import UnsafeExpression, parse_srepr
 
 HERE = Path(__file__).resolve().parent
 
@@ -42,10 +42,10 @@ class SandboxStudent:
         cells: list[str],
         *,
         isolated: bool = True,
-        memory_bytes: int = 2 * 1024**3,
-        cpu_seconds: int = 120,
-        cell_seconds: float = 30.0,
-        call_timeout: float = 20.0,
+        memory_bytes: int = policy.SANDBOX_MEMORY,
+        cpu_seconds: int = policy.SANDBOX_CPU_SECONDS,
+        cell_seconds: float = policy.CELL_SECONDS,
+        call_timeout: float = policy.CELL_SECONDS,
     ) -> None:
         self.call_timeout = call_timeout
         self.isolated = isolated
@@ -53,7 +53,7 @@ class SandboxStudent:
         scripts, room = self._dir / "scripts", self._dir / "room"
         scripts.mkdir()
         room.mkdir()
-        for name in ("wire.py", "sandbox_child.py"):
+        for name in policy.SANDBOX_SCRIPTS:
             shutil.copy(HERE / name, scripts / name)
         request_read, self._request_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
@@ -62,26 +62,19 @@ class SandboxStudent:
             "memory_bytes": memory_bytes,
             "cpu_seconds": cpu_seconds,
             "cell_seconds": cell_seconds,
-            "file_bytes": 16 * 1024**2,
+            "file_bytes": policy.SANDBOX_FILE_BYTES,
+            "message_bytes": policy.MAX_MESSAGE_BYTES,
             "request_fd": request_read,
             "reply_fd": reply_write,
         }
         command = [sys.executable, "-I", str(scripts / "sandbox_child.py"), json.dumps(settings)]
-        environment = {
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(room),
-            "LANG": "C.UTF-8",
-            "OPENBLAS_NUM_THREADS": "1",
-            "OMP_NUM_THREADS": "1",
-            "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": str(room),
-        }
+        environment = policy.sandbox_environment(room)
         if isolated:
             try:
-                command = isolation.wrap(
+                command = bubblewrap.wrap(
                     command, room=room, read_only=[scripts], environment=environment
                 )
-            except isolation.IsolationUnavailable:
+            except bubblewrap.IsolationUnavailable:
                 os.close(request_read)
                 os.close(reply_write)
                 self._process = None
@@ -137,7 +130,7 @@ class SandboxStudent:
             raise SandboxBroken(self._broken)
         deadline = time.monotonic() + timeout
         size = int.from_bytes(self._read_exactly(8, deadline, doing), "big")
-        if size > wire.MAX_MESSAGE_BYTES:
+        if size > policy.MAX_MESSAGE_BYTES:
             self._fail("your code returned more data than the grader accepts")
         try:
             message = json.loads(self._read_exactly(size, deadline, doing))

@@ -78,7 +78,7 @@ def main() -> None:
 
     while True:
         try:
-            request = wire.receive(requests)
+            request = wire.receive(requests, settings["message_bytes"])
         except EOFError:
             return
         op, name = request.get("op"), request.get("name", "")

@@ -19,7 +19,6 @@ from typing import Any, BinaryIO
 import numpy as np
 
 ARRAY_DTYPES = {"float64", "float32", "complex128", "int64", "int32", "bool"}
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
 class Handle:
@@ -113,13 +112,13 @@ def send(stream: BinaryIO, message: dict) -> None:
     stream.flush()
 
 
-def receive(stream: BinaryIO) -> dict:
-    """Read one length-prefixed JSON message (refusing oversized ones)."""
+def receive(stream: BinaryIO, max_bytes: int) -> dict:
+    """Read one length-prefixed JSON message, refusing one of more than ``max_bytes``."""
     header = stream.read(8)
     if len(header) < 8:
         raise EOFError("the sandbox closed the connection")
     (size,) = struct.unpack(">Q", header)
-    if size > MAX_MESSAGE_BYTES:
+    if size > max_bytes:
         raise ValueError(f"a message of {size} bytes exceeds the limit")
     payload = stream.read(size)
     if len(payload) < size:

@@ -5,19 +5,19 @@ the gradebook (SQLite ``gradebook.db`` by default, any SQLAlchemy URL with ``db_
 ``records/<student>/<assignment>.json`` (each result, with the digest of what was graded) and
 the outputs, ``grades.csv`` and ``feedback/``. A run
 
-1. finds each student's notebook for each assignment (:mod:`autograder.intake`);
+1. finds each student's notebook for each assignment (:mod:`autograder.pipeline.intake`);
 2. sends the submissions whose content, or whose grader (sources, checks, options), changed
    since they were last graded (or all of them with ``regrade``) to the grading workers
-   (:mod:`autograder.workers`: worker processes here, or a Dask cluster), each a task of plain
-   data that :func:`autograder.grade_one.grade_one` grades, feedback page included;
+   (:mod:`autograder.pipeline.workers`: worker processes here, or a Dask cluster), each a task of
+   plain data that :func:`autograder.pipeline.task.grade_one` grades, feedback page included;
 3. records each result as soon as it arrives (this process alone writes the gradebook):
    gradebook first, then the autograded notebook, the feedback page and the record, so a run
    that is interrupted or killed loses only the submissions in flight and the next run grades
    just those;
-4. applies the due dates and the late penalty (:mod:`autograder.late`) to every record, so a
-   changed due date changes grades without grading again, and rewrites the feedback it changed;
-5. writes ``grades.csv`` from every record and the gradebook (:mod:`autograder.report`): every
-   student and assignment graded so far, whatever this run graded.
+4. applies the due dates and the late penalty (:mod:`autograder.pipeline.late`) to every record, so
+   a changed due date changes grades without grading again, and rewrites the feedback it changed;
+5. writes ``grades.csv`` from every record and the gradebook (:mod:`autograder.pipeline.outputs`):
+   every student and assignment graded so far, whatever this run graded.
 
 A submission the grader itself failed on twice (not the student's fault) gets ``grader_error``;
 the run goes on, and :func:`grade` reports it so that the command exits non-zero.
@@ -39,21 +39,22 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 from tqdm import tqdm
 
-from autograder import isolation, late, report
-from autograder import workers as pools
-from autograder.course import (
-    GRADER_KERNEL,
-    REPO,
-    SOLUTIONS,
+from autograder import assignments as registry
+from autograder.isolation import bubblewrap
+from autograder.isolation.kernel import GRADER_KERNEL
+from autograder.isolation.policy import CELL_SECONDS
+from autograder.pipeline import late, outputs
+from autograder.pipeline import workers as pools
+from autograder.pipeline.intake import Submission, find_submission
+from autograder.pipeline.nbgrader_course import (
     NbgraderFailed,
     copy_sources,
     create_gradebook,
     nbgrader_api,
     write_config,
 )
-from autograder.grade_one import STAGES, Task, course_environment, grade_one, ungraded
-from autograder.intake import Submission, find_submission
-from autograder.results import Result
+from autograder.pipeline.results import Result
+from autograder.pipeline.task import STAGES, Task, course_environment, grade_one, ungraded
 
 __all__ = ["grade", "Outcome"]
 
@@ -81,12 +82,22 @@ def quiet() -> None:
     logging.disable(logging.WARNING)
 
 
+# The grader's code that decides a grade: the check API, isolation (its policy included), the
+# registry, and the modules that grade one submission. Not the command line, the workers, the
+# late penalty (applied again on every run), the outputs or the authoring tools.
+GRADE_DECIDING = ("assignments.py", "checking/*.py", "isolation/*.py", "pipeline/task.py")
+GRADE_DECIDING += ("pipeline/intake.py", "pipeline/tampering.py", "pipeline/nbgrader_course.py")
+
+
 def fingerprint(assignment: str, cell_timeout: int, isolated: bool) -> str:
     """What a grade depends on besides the notebook: the assignment's sources, the grader's
-    code and the options. A change to any of them re-grades the assignment."""
+    code that decides grades (:data:`GRADE_DECIDING`) and the options. A change to any of them
+    re-grades the assignment."""
     hasher = hashlib.sha256(f"{cell_timeout}:{isolated}".encode())
-    files = [SOLUTIONS / assignment / f"{assignment}.ipynb", SOLUTIONS / assignment / "checks.py"]
-    files += sorted((REPO / "autograder").glob("*.py"))
+    known = registry.get(assignment)
+    files = [known.notebook, known.checks]
+    package = registry.REPO / "autograder"
+    files += sorted(path for pattern in GRADE_DECIDING for path in package.glob(pattern))
     for path in files:
         hasher.update(path.read_bytes())
     return hasher.hexdigest()
@@ -128,7 +139,7 @@ def _previous(out: Path) -> dict[tuple[str, str], Result]:
 
 def _lateness(db_url: str, policy: late.Policy, assignments: list[str]) -> dict[str, str | None]:
     """Each assignment's due date (naive UTC, ISO) as the gradebook holds it after
-    :func:`autograder.late.set_due_dates`: configured, or set with nbgrader's own tools."""
+    :func:`autograder.pipeline.late.set_due_dates`: configured, or set with nbgrader's own tools."""
     due = {}
     with Gradebook(db_url) as gradebook:
         for name in assignments:
@@ -148,7 +159,7 @@ def grade(
     workers: int | None = None,
     scheduler: str | None = None,
     db_url: str | None = None,
-    cell_timeout: int = 30,
+    cell_timeout: int = CELL_SECONDS,
     progress: bool = True,
     isolated: bool = True,
     regrade: bool = False,
@@ -159,15 +170,15 @@ def grade(
     """Grade the submissions in ``submitted`` into ``out`` (see the module docstring).
 
     Tasks run on ``workers`` local processes, or on the Dask cluster whose scheduler is at
-    ``scheduler``. ``students`` limits the run to those student folders. ``policy`` (due
-    dates, extensions, late penalty: :mod:`autograder.late`) is applied to every row, graded
-    now or before. With ``isolated`` (the default) student code runs only under bubblewrap, and
-    grading stops with :class:`~autograder.isolation.IsolationUnavailable` where bubblewrap
+    ``scheduler``. ``students`` limits the run to those student folders. ``policy`` (due dates,
+    extensions, late penalty: :mod:`autograder.pipeline.late`) is applied to every row, graded now
+    or before. With ``isolated`` (the default) student code runs only under bubblewrap, and grading
+    stops with :class:`~autograder.isolation.bubblewrap.IsolationUnavailable` where bubblewrap
     cannot run, here or on a worker. ``grader`` is the function the workers run (tests swap it).
     """
     started, cpu_started = time.monotonic(), time.process_time()
     if isolated and scheduler is None:
-        isolation.require()
+        bubblewrap.require()
     submitted, out = Path(submitted).resolve(), Path(out).resolve()
     quiet()
     course = out / "course"
@@ -179,8 +190,8 @@ def grade(
     kept = late.keep_policy(policy, out)
     due = _lateness(db_url, policy, assignments)
     marks = {a: fingerprint(a, cell_timeout, isolated) for a in assignments}
-    sources = {a: (SOLUTIONS / a / f"{a}.ipynb").read_text() for a in assignments}
-    checks = {a: (SOLUTIONS / a / "checks.py").read_text() for a in assignments}
+    sources = {a: registry.get(a).notebook.read_text() for a in assignments}
+    checks = {a: registry.get(a).checks.read_text() for a in assignments}
     previous = _previous(out)
     chosen = student_folders(submitted, out)
     if students is not None:
@@ -199,22 +210,22 @@ def grade(
                 todo.append(submission)
 
     api = nbgrader_api(course, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
-    report.install_mathjax(out / "feedback")
+    outputs.install_mathjax(out / "feedback")
     bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress)
 
     def keep(result: Result, autograded: dict | None = None, feedback: str | None = None) -> None:
         began = time.perf_counter()
         result.fingerprint = marks[result.assignment]
-        report.record(db_url, result, policy)
+        outputs.record(db_url, result, policy)
         folder = course / "autograded" / result.student / result.assignment
         shutil.rmtree(folder, ignore_errors=True)
         if autograded is not None:
             folder.mkdir(parents=True)
             (folder / f"{result.assignment}.ipynb").write_text(json.dumps(autograded, indent=1))
         if feedback is None:
-            report.write_feedback(api, course, out, result)
+            outputs.write_feedback(api, course, out, result)
         else:
-            target = report.feedback_path(out, result)
+            target = outputs.feedback_path(out, result)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(feedback)
         result.save(_record_path(out, result.student, result.assignment))
@@ -269,22 +280,22 @@ def grade(
         if tasks:
             with pools.executor(scheduler, workers_count(workers, len(tasks))) as pool:
                 pools.run(
-                    pool, grader, tasks, done, failed, fatal=(isolation.IsolationUnavailable,)
+                    pool, grader, tasks, done, failed, fatal=(bubblewrap.IsolationUnavailable,)
                 )
     finally:
         bar.close()
 
     everything = _previous(out)
     for result in late.assess_all(db_url, list(everything.values()), policy):
-        report.refresh_summary(course, result)  # a due date, extension or policy changed
-        report.write_feedback(api, course, out, result)
+        outputs.refresh_summary(course, result)  # a due date, extension or policy changed
+        outputs.write_feedback(api, course, out, result)
         result.save(_record_path(out, result.student, result.assignment))
-    scores = report.gradebook_scores(db_url, sorted({a for _, a in everything}))
-    report.write_csv(out / "grades.csv", list(everything.values()), scores)
+    scores = outputs.gradebook_scores(db_url, sorted({a for _, a in everything}))
+    outputs.write_csv(out / "grades.csv", list(everything.values()), scores)
     outcome.extend(sorted(everything.values(), key=lambda r: (r.student, r.assignment)))
     outcome.seconds = time.monotonic() - started
     outcome.client_cpu = time.process_time() - cpu_started
-    outcome.summary = report.closing_table(
+    outcome.summary = outputs.closing_table(
         list(everything.values()),
         outcome.graded,
         outcome.absent,

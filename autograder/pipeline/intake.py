@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import parse_utc
 
-MAX_NOTEBOOK_BYTES = 50 * 1024**2
+from autograder.isolation.policy import MAX_NOTEBOOK_BYTES
 
 
 @dataclass

@@ -8,7 +8,7 @@ example: ``autograder/course.example.toml``)::
     [extensions.cells]                      # hours added to one student's due date
     alice = 48
     [late_penalty]                          # an nbgrader LateSubmissionPlugin and its options
-    plugin = "autograder.late.PercentPerDay"
+    plugin = "autograder.pipeline.late.PercentPerDay"
     percent_per_day = 10
 
 Due dates and extensions are stored where nbgrader keeps them (``Assignment.duedate``,
@@ -35,8 +35,8 @@ from traitlets import Float, TraitError
 from traitlets.config import Config
 from traitlets.utils.importstring import import_item
 
-from autograder.course import ASSIGNMENTS
-from autograder.results import Result
+from autograder.assignments import names as assignment_names
+from autograder.pipeline.results import Result
 
 EXAMPLE_DATE = '"2026-10-05 23:59:00 UTC" or "2026-10-05 23:59:00 Europe/Berlin"'
 
@@ -49,7 +49,7 @@ class PercentPerDay(LateSubmissionPlugin):
     """A late penalty of a share of the score for each day (or part of one) past the due date.
 
     Usable by stock nbgrader too: ``c.AssignLatePenalties.plugin_class =
-    "autograder.late.PercentPerDay"`` and ``c.PercentPerDay.percent_per_day = 10``.
+    "autograder.pipeline.late.PercentPerDay"`` and ``c.PercentPerDay.percent_per_day = 10``.
     """
 
     percent_per_day = Float(10.0, min=0.0, max=100.0, help="percent of the score per day late").tag(
@@ -138,8 +138,9 @@ def _table(data: dict, key: str, where: str = "") -> dict:
 
 
 def _assignment(name: str, where: str) -> None:
-    if name not in ASSIGNMENTS:
-        raise PolicyError(f"{where}: unknown assignment {name!r} (one of {', '.join(ASSIGNMENTS)})")
+    if name not in assignment_names():
+        known = ", ".join(assignment_names())
+        raise PolicyError(f"{where}: unknown assignment {name!r} (one of {known})")
 
 
 def load_plugin(settings: dict) -> BasePlugin:
@@ -201,7 +202,7 @@ def load_policy(path: Path) -> Policy:
     unknown = sorted(set(data) - {"due", "extensions", "late_penalty"})
     if unknown:
         raise PolicyError(f"{unknown[0]}: unknown section (expected due, extensions, late_penalty)")
-    due: dict[str, datetime | None] = dict.fromkeys(ASSIGNMENTS)
+    due: dict[str, datetime | None] = dict.fromkeys(assignment_names())
     for name, value in _table(data, "due").items():
         _assignment(name, f"due.{name}")
         due[name] = parse_due(value, f"due.{name}")
@@ -225,7 +226,7 @@ def set_due_dates(db_url: str, policy: Policy, assignments: list[str]) -> None:
         return
     with Gradebook(db_url) as gradebook:
         known = {assignment.name for assignment in gradebook.assignments}
-        for name in ASSIGNMENTS:
+        for name in assignment_names():
             if name in assignments or name in known:
                 gradebook.update_or_create_assignment(name, duedate=policy.due[name])
 

@@ -1,4 +1,4 @@
-"""An nbgrader course folder for the assignments in ``solutions/``, and a way to run nbgrader.
+"""nbgrader's side of the course: its settings, a course folder, a gradebook, running nbgrader.
 
 nbgrader creates its gradebook by running the ``alembic`` executable it finds on PATH, so every
 nbgrader command here runs with this interpreter's ``bin`` folder first on PATH: the pipeline
@@ -8,16 +8,14 @@ gradebooks in-process first (:func:`create_gradebook`), which spares that proces
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-SOLUTIONS = REPO / "solutions"
-ASSIGNMENTS = ("cells", "bptt", "attention")
+from autograder import assignments
+
 COURSE_ID = "rnn-course"
 GRADER_KERNEL = "rnn-grader"
 
@@ -26,21 +24,13 @@ class NbgraderFailed(RuntimeError):
     """An nbgrader command exited with an error; the message holds the end of its log."""
 
 
-def check_assignments(names: list[str] | tuple[str, ...] | None) -> list[str]:
-    """The assignments to work on (all by default); unknown names are a ValueError."""
-    if not names:
-        return list(ASSIGNMENTS)
-    unknown = [name for name in names if name not in ASSIGNMENTS]
-    if unknown:
-        raise ValueError(f"assignment must be one of {', '.join(ASSIGNMENTS)}; got {unknown}")
-    return list(names)
-
-
 def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment nbgrader and its kernels run in: venv first on PATH, repo importable."""
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(assignments.REPO), env.get("PYTHONPATH")])
+    )
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
     env.setdefault("MPLBACKEND", "Agg")
     env.pop("JUPYTER_CONFIG_DIR", None)
@@ -59,7 +49,7 @@ def settings(
     """nbgrader's settings for a course rooted at ``root`` ("Class.trait" -> value).
 
     With ``room``, kernels are reached over Unix sockets in that folder instead of TCP, so an
-    isolated kernel (:mod:`autograder.kernel`) needs no network.
+    isolated kernel (:mod:`autograder.isolation.kernel`) needs no network.
     """
     sockets = {}
     if room is not None:
@@ -135,19 +125,14 @@ def create_gradebook(db_url: str) -> None:
         engine.dispose()
 
 
-def source_notebook(assignment: str) -> dict:
-    """The assignment's source notebook (solutions and tests) from ``solutions/``."""
-    return json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
-
-
-def copy_sources(root: Path, assignments: list[str]) -> None:
+def copy_sources(root: Path, names: list[str]) -> None:
     """Copy each assignment's source notebook (only the notebook) into ``root/source``."""
-    for name in assignments:
+    for name in names:
         target = root / "source" / name
         if target.exists():
             shutil.rmtree(target)
         target.mkdir(parents=True)
-        shutil.copy(SOLUTIONS / name / f"{name}.ipynb", target / f"{name}.ipynb")
+        shutil.copy(assignments.get(name).notebook, target / f"{name}.ipynb")
 
 
 def run_nbgrader(root: Path, *args: str, timeout: float = 1800, env: dict | None = None) -> str:

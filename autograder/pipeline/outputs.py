@@ -19,9 +19,9 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.utils import parse_utc
 
-from autograder import late
-from autograder.results import Result
-from autograder.submission import nbgrader_cells
+from autograder.assignments import nbgrader_cells
+from autograder.pipeline import late
+from autograder.pipeline.results import Result
 
 MATHJAX_FOLDER = "mathjax"
 REMOTE_SCRIPT = re.compile(r'<script[^>]*\bsrc="(?:https?:)?//[^"]*"[^>]*>\s*</script>\s*', re.I)
@@ -50,7 +50,7 @@ CSV_COLUMNS = [
 
 def record(db_url: str, result: Result, policy: late.Policy) -> None:
     """Store the final scores (and nbgrader's submission timestamp) in the course gradebook,
-    then the late penalty that ``policy`` gives them (:func:`autograder.late.assess`)."""
+    then the late penalty that ``policy`` gives them (:func:`autograder.pipeline.late.assess`)."""
     if any(status.startswith("not_submitted") for status in result.statuses):
         return
     with Gradebook(db_url) as gradebook:

@@ -30,12 +30,12 @@ class Result:
     cells: list[CellResult] = field(default_factory=list)
     isolated: bool = True
     problem: str = ""  # what the student is told when nothing could be graded
-    digest: str = ""  # the submission's content (see autograder.intake)
+    digest: str = ""  # the submission's content (see autograder.pipeline.intake)
     fingerprint: str = ""  # the grader's sources and options it was graded with
     timestamp: str | None = None  # nbgrader's timestamp.txt, as written
     duedate: str | None = None  # the student's due date (extension included), ISO, UTC
     seconds_late: float = 0.0
-    late_penalty: float = 0.0  # points taken off the score (see autograder.late)
+    late_penalty: float = 0.0  # points taken off the score (see autograder.pipeline.late)
     late_policy: str = ""  # the penalty's rule in words, when there is a penalty
 
     @property

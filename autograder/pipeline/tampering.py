@@ -13,16 +13,8 @@ from pathlib import Path
 
 import nbformat
 
-MAX_OUTPUT_CHARS = 20_000  # per output, in the autograded notebook and its feedback
-
-
-def nbgrader_cells(notebook: dict) -> list[dict]:
-    """The cells that carry nbgrader metadata, in order."""
-    return [
-        cell
-        for cell in notebook.get("cells", [])
-        if isinstance(cell, dict) and isinstance(cell.get("metadata", {}).get("nbgrader"), dict)
-    ]
+from autograder.assignments import nbgrader_cells
+from autograder.isolation.policy import MAX_OUTPUT_CHARS
 
 
 def read_submission(path: Path) -> tuple[dict | None, list[str]]:

@@ -1,10 +1,10 @@
 """Grade one submission: from plain inputs to plain results, on any machine with this package.
 
-:func:`grade_one` is the task every grading worker runs, a local worker process or a Dask
-worker on another machine alike. Its input, a :class:`Task` as a dict, carries everything a
-grade depends on: the student's notebook, the assignment's instructor files (the source
-notebook and ``checks.py``), the options and the due date. It returns a dict of plain data:
-the :class:`~autograder.results.Result`, the autograded notebook, the feedback page and where
+:func:`grade_one` is the task every grading worker runs, a local worker process or a Dask worker on
+another machine alike. Its input, a :class:`Task` as a dict, carries everything a grade depends on:
+the student's notebook, the assignment's instructor files (the source notebook and ``checks.py``),
+the options and the due date. It returns a dict of plain data: the
+:class:`~autograder.pipeline.results.Result`, the autograded notebook, the feedback page and where
 the time went. It reads no course file from disk and writes only in a private folder that it
 removes, so workers need no shared file system; the client alone writes the gradebook.
 
@@ -13,15 +13,15 @@ For one submission it
 1. copies a course prepared once per worker process and assignment (``generate_assignment``)
    into a private folder, so that nothing is shared with another task;
 2. runs nbgrader's autograde there, in the isolated, memory-capped kernel of
-   :mod:`autograder.kernel`, with a per-cell timeout;
+   :mod:`autograder.isolation.kernel`, with a per-cell timeout;
 3. runs every check of every graded cell again against the student's code in the sandbox of
-   :mod:`autograder.sandbox`, on fresh random inputs, comparing in this process; a graded cell
-   earns its points only when nbgrader's run passed it *and* the sandboxed check passed;
+   :mod:`autograder.isolation.sandbox`, on fresh random inputs, comparing in this process; a graded
+   cell earns its points only when nbgrader's run passed it *and* the sandboxed check passed;
 4. stores the final scores and the late penalty in that private gradebook and makes the
    feedback page from it, as the client's gradebook will hold them.
 
 With ``isolated`` (the default) a worker without a working bubblewrap refuses the task
-(:class:`~autograder.isolation.IsolationUnavailable`) instead of grading unprotected.
+(:class:`~autograder.isolation.bubblewrap.IsolationUnavailable`) instead of grading unprotected.
 """
 
 from __future__ import annotations
@@ -43,27 +43,26 @@ from pathlib import Path
 import numpy as np
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder import isolation, late, report
-from autograder.course import (
-    GRADER_KERNEL,
+from autograder.assignments import graded_cells
+from autograder.checking.api import CheckFailed, StudentRaised, checks_in
+from autograder.isolation import bubblewrap
+from autograder.isolation.kernel import GRADER_KERNEL, install_kernelspec
+from autograder.isolation.policy import CELL_SECONDS, SANDBOX_MEMORY
+from autograder.isolation.sandbox import SandboxBroken, SandboxStudent
+from autograder.pipeline import late, outputs
+from autograder.pipeline.nbgrader_course import (
     create_gradebook,
     environment,
     nbgrader_api,
     write_config,
 )
-from autograder.harness import CheckFailed, StudentRaised, checks_in
-from autograder.kernel import install_kernelspec
-from autograder.results import CellResult, Result
-from autograder.sandbox import SandboxBroken, SandboxStudent
-from autograder.submission import (
+from autograder.pipeline.results import CellResult, Result
+from autograder.pipeline.tampering import (
     compare_with_source,
     execution_statuses,
-    nbgrader_cells,
     student_code_cells,
 )
 
-KERNEL_MEMORY = 3 * 1024**3
-SANDBOX_MEMORY = 2 * 1024**3
 STAGES = ("setup", "kernel_start", "execution", "autograde_other", "verification", "database")
 STAGES += ("feedback",)
 _ONE_AT_A_TIME = threading.Lock()  # a worker with several threads still grades one at a time
@@ -78,7 +77,7 @@ class Task:
     notebook: dict  # the submitted notebook
     source: str  # the assignment's source notebook (JSON text), solutions and tests included
     checks: str  # the assignment's checks.py (Python source)
-    cell_timeout: int = 30
+    cell_timeout: int = CELL_SECONDS
     isolated: bool = True
     statuses: list[str] = field(default_factory=list)  # found while locating the notebook
     timestamp: str | None = None  # nbgrader's timestamp.txt
@@ -86,15 +85,6 @@ class Task:
     duedate: str | None = None  # the assignment's due date, naive UTC, ISO format
     extension_hours: float | None = None  # this student's extension
     late_penalty: dict = field(default_factory=dict)  # the [late_penalty] table of the config
-
-
-def graded_cells(source: dict) -> dict[str, float]:
-    """grade_id -> points of every graded cell of an assignment's source notebook."""
-    return {
-        cell["metadata"]["nbgrader"]["grade_id"]: float(cell["metadata"]["nbgrader"]["points"])
-        for cell in nbgrader_cells(source)
-        if cell["metadata"]["nbgrader"].get("grade")
-    }
 
 
 def course_environment(root: Path) -> dict[str, str]:
@@ -163,7 +153,7 @@ def grade_one(task: dict) -> dict:
     """
     task = Task(**task)
     if task.isolated:
-        isolation.require()
+        bubblewrap.require()
     with _ONE_AT_A_TIME, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbformat's and SQLAlchemy's notes are not the grade's
         clock = _Clock()
@@ -210,9 +200,7 @@ def _grade(task: Task, job: Path, clock: _Clock) -> tuple[Result, dict | None, s
         (target.parent / "timestamp.txt").write_text(task.timestamp)
     room = job / "room"
     room.mkdir()
-    install_kernelspec(
-        course / "jupyter", KERNEL_MEMORY, room=room, checks=checks_folder, isolated=task.isolated
-    )
+    install_kernelspec(course / "jupyter", room=room, checks=checks_folder, isolated=task.isolated)
     clock.lap("setup")
     nbgrader_points = _autograde(course, task, result, room, clock)
     autograded = course / "autograded" / student / assignment / f"{assignment}.ipynb"
@@ -237,13 +225,13 @@ def _grade(task: Task, job: Path, clock: _Clock) -> tuple[Result, dict | None, s
     with Gradebook(db_url) as gradebook:
         gradebook.update_or_create_assignment(assignment, duedate=policy.due[assignment])
     api = nbgrader_api(course, db_url, cell_timeout=task.cell_timeout, kernel=GRADER_KERNEL)
-    report.record(db_url, result, policy)
+    outputs.record(db_url, result, policy)
     clock.lap("database")
     notebook = None
     if autograded.is_file():
-        report.annotate_autograded(autograded, result, set(graded_cells(source)))
+        outputs.annotate_autograded(autograded, result, set(graded_cells(source)))
         notebook = json.loads(autograded.read_text())
-    feedback = report.feedback_page(api, course, result)
+    feedback = outputs.feedback_page(api, course, result)
     clock.lap("feedback")
     return result, notebook, feedback
 
@@ -309,7 +297,7 @@ def _autograde(
 
 
 def verify(
-    cells: list[str], checks: dict, cell_timeout: int = 30, isolated: bool = True
+    cells: list[str], checks: dict, cell_timeout: int = CELL_SECONDS, isolated: bool = True
 ) -> dict[str, tuple[bool, str]]:
     """Run every check of the assignment against the code in a sandbox, on fresh inputs.
 

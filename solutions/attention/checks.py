@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from autograder.check_toolkit import (
+from autograder.checking.api import Check, CheckFailed, Student
+from autograder.checking.toolkit import (
     Variant,
     call_on_copies,
     close,
@@ -25,7 +26,6 @@ from autograder.check_toolkit import (
     prerequisite,
     unpack,
 )
-from autograder.harness import Check, CheckFailed, Student
 
 CHAPTER_PRODUCTS = "the chapter Inner and outer products (chapters/inner_outer_products.md)"
 CHAPTER_GRADIENTS = "the chapter Gradients (chapters/gradients.md)"

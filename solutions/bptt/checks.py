@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from autograder.check_toolkit import (
+from autograder.checking.api import Check, CheckFailed, Student
+from autograder.checking.toolkit import (
     ESTIMATE_TOL,
     RESTORED_ATOL,
     Variant,
@@ -33,8 +34,7 @@ from autograder.check_toolkit import (
     float_scalar,
     unpack,
 )
-from autograder.check_toolkit import activation as phi
-from autograder.harness import Check, CheckFailed, Student
+from autograder.checking.toolkit import activation as phi
 
 FWD_CHAPTER = "the chapter *Forward pass and loss* (chapters/forward_pass_and_loss.md)"
 GRAD_CHAPTER = "the chapter *Gradients* (chapters/gradients.md)"
@@ -596,7 +596,7 @@ def _grad_dicts(rng: np.random.Generator) -> Iterator[dict[str, np.ndarray]]:
     """Gradient dicts of two to five arrays of different shapes and very different norms.
 
     Their global norm lies between 1 and 10, so an epsilon of 1e-6 added to it (as PyTorch's
-    clip_grad_norm_ does) stays within the tolerances of autograder.check_toolkit.
+    clip_grad_norm_ does) stays within the tolerances of autograder.checking.toolkit.
     """
     for D, H, n_out, names in (
         (3, 2, 1, ("Wx", "Wh", "b", "Wo", "bo")),

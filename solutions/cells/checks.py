@@ -1,7 +1,7 @@
 """Trusted checks of the assignment *cells*: one step of a vanilla RNN cell and of an LSTM cell.
 
 ``CHECKS`` maps the grade_id of every graded test cell of ``cells.ipynb`` to its check. A check
-treats the student's functions as black boxes (through :class:`autograder.harness.Student`),
+treats the student's functions as black boxes (through :class:`autograder.checking.api.Student`),
 draws fresh inputs from the generator it is given, and compares the answers with the references
 below. The references are independent of the notebook's solution and written differently from it:
 products as ``np.einsum`` sums, ``tanh'`` as ``1 / cosh**2``, the logistic function as
@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from autograder.check_toolkit import (
+from autograder.checking.api import Check, Student
+from autograder.checking.toolkit import (
     Variant,
     activation_derivative,
     call_on_copies,
@@ -31,8 +32,7 @@ from autograder.check_toolkit import (
     prerequisite,
     unpack,
 )
-from autograder.check_toolkit import activation as phi
-from autograder.harness import Check, Student
+from autograder.checking.toolkit import activation as phi
 
 Arrays = dict[str, np.ndarray]
 

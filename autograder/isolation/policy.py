@@ -1,0 +1,94 @@
+"""The isolation policy: all that a process running student code may see and consume.
+
+Two processes run a student's code: the Jupyter kernel that nbgrader's autograde executes the
+notebook in (:mod:`autograder.isolation.kernel`) and the verification sandbox
+(:mod:`autograder.isolation.sandbox`). Both run under bubblewrap
+(:mod:`autograder.isolation.bubblewrap`) with the mounts, the environment and the caps listed
+here, and with nothing else. Every value says why it is what it is.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from autograder.assignments import REPO
+
+# -- What both see -------------------------------------------------------------------------------
+SANDBOX_UID = 1000  # the student's code is not root, even inside its own user namespace
+# The system's programs and libraries, read-only: Python and NumPy link against them.
+SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# The dynamic linker's cache, the time zone (datetime) and the fonts (matplotlib), read-only.
+SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts")
+# Besides: this Python installation read-only, a fresh /proc, a minimal /dev, an empty /tmp,
+# and one writable folder of its own (its "room"). No network, no other process.
+
+# -- What the kernel sees besides, read-only -----------------------------------------------------
+# The check API that the hidden tests import (NumPy and the standard library only) and nothing
+# else of the grader; the course's helper package, which the visible tests use; the script that
+# caps the kernel and starts it. The one checks.py of the assignment graded is added per task.
+CHECK_API = (REPO / "autograder" / "__init__.py", REPO / "autograder" / "harness.py")
+CHECK_API_FOLDERS = (REPO / "autograder" / "checking", REPO / "rnnbook")
+KERNEL_SCRIPT = Path(__file__).with_name("kernel_child.py")
+# The sandbox sees besides only copies of its own two scripts (no course file at all).
+SANDBOX_SCRIPTS = ("wire.py", "sandbox_child.py")
+
+
+def kernel_mounts(checks: Path) -> list[Path]:
+    """What the kernel sees read-only besides the system: the check API, ``rnnbook``, its
+    start-up script, and ``checks``, a folder with the one assignment's ``checks.py``."""
+    return [*CHECK_API, *CHECK_API_FOLDERS, KERNEL_SCRIPT, Path(checks)]
+
+
+# -- Environment: a clean one, only these variables ----------------------------------------------
+def _common(room: Path) -> dict[str, str]:
+    return {
+        "HOME": str(room),  # the room, so nothing is written anywhere else
+        "LANG": "C.UTF-8",
+        "OPENBLAS_NUM_THREADS": "1",  # one thread: the CPU cap is per process, workers share cores
+        "OMP_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",  # no display
+        "MPLCONFIGDIR": str(room),  # matplotlib's cache in the room
+    }
+
+
+def kernel_environment(room: Path, checks: Path) -> dict[str, str]:
+    """The kernel's environment: the course importable, the checks found by the hidden tests."""
+    return {
+        **_common(room),
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "PYTHONPATH": str(REPO),  # autograder.harness and rnnbook (only what is mounted)
+        "AUTOGRADER_SOLUTIONS": str(Path(checks).resolve()),
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # ipykernel's debugger warns on a read-only tree
+    }
+
+
+def sandbox_environment(room: Path) -> dict[str, str]:
+    """The sandbox's environment: nothing of the course (it runs with ``python -I``)."""
+    return {**_common(room), "PATH": "/usr/bin:/bin"}
+
+
+# -- Caps ----------------------------------------------------------------------------------------
+GiB, MiB = 1024**3, 1024**2
+# Address space. The kernel holds ipykernel, NumPy, matplotlib and the student's arrays; the
+# sandbox only NumPy and the arrays. Past it, an allocation raises MemoryError: the machine
+# keeps its memory for the other workers.
+KERNEL_MEMORY = 3 * GiB
+SANDBOX_MEMORY = 2 * GiB
+# Size of any one file written: enough for a plot or a saved array, not for filling the disk.
+KERNEL_FILE_BYTES = 64 * MiB
+SANDBOX_FILE_BYTES = 16 * MiB
+# CPU time of the sandbox over all its calls: far above what the slowest solution needs (a few
+# seconds), far below what a loop left running would take.
+SANDBOX_CPU_SECONDS = 120
+# Wall time of one cell (nbgrader's Execute.timeout, and per sandbox cell and call): the
+# default of ``grade --cell-timeout``.
+CELL_SECONDS = 30
+# Characters kept of one output in the autograded notebook and its feedback page: a print in a
+# loop must not make a page of megabytes.
+MAX_OUTPUT_CHARS = 20_000
+# A submitted notebook larger than this is not read: a notebook of the course is well under
+# 1 MiB, embedded images included.
+MAX_NOTEBOOK_BYTES = 50 * MiB
+# One reply of the sandbox: the largest answer a check asks for is a few MiB of arrays.
+MAX_MESSAGE_BYTES = 64 * MiB
