@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from support import ROOT
 
 SCRIPT = ROOT / "tools" / "system-packages"
 EVERYTHING = ["bubblewrap", "postgresql", "chromium", "fonts-dejavu-core"]

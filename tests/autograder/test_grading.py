@@ -22,7 +22,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import BUILD, ROOT, autograder_cli, processes_with, read_grades
+from support import BUILD, ROOT, autograder_cli, processes_with, read_grades
 
 from autograder import assignments
 from autograder.authoring.examples import (

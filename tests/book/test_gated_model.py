@@ -5,16 +5,12 @@ against central differences, and the initialisation against the parameter counts
 from __future__ import annotations
 
 import math
-import sys
 
+import gated_model as gm  # noqa: E402
 import numpy as np
 import pytest
-from conftest import ROOT
 
 from rnnbook.gradcheck import central_difference, relative_error
-
-sys.path.insert(0, str(ROOT / "chapters"))
-import gated_model as gm  # noqa: E402
 
 N, D, H = 3, 2, 4  # distinct sizes, so that a transposed product cannot pass
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import autograder_cli, nbgrader, read_grades
+from support import ROOT, autograder_cli, nbgrader, read_grades
 
 from autograder.pipeline.late import PercentPerDay, PolicyError, load_policy, parse_due
 
@@ -61,7 +61,11 @@ MISTAKES = {
     "a day only": ("[due]\ncells = 2026-10-05", "due.cells", "time of day"),
     "no date": ('[due]\ncells = "next friday"', "due.cells", "not a date"),
     "unknown zone": ('[due]\ncells = "2026-10-05 23:59 Mars/Olympus"', "due.cells", "Mars"),
-    "unknown assignment": ('[due]\nrnn = "2026-10-05 23:59 UTC"', "due.rnn", "attention, bptt, cells"),
+    "unknown assignment": (
+        '[due]\nrnn = "2026-10-05 23:59 UTC"',
+        "due.rnn",
+        "attention, bptt, cells",
+    ),
     "negative extension": ("[extensions.cells]\nann = -3", "extensions.cells.ann", ">= 0"),
     "extension as text": ('[extensions.cells]\nann = "2 days"', "extensions.cells.ann", "hours"),
     "plugin missing": ('[late_penalty]\nplugin = "nowhere.Plugin"', "late_penalty.plugin", ""),
@@ -92,7 +96,7 @@ def test_a_configuration_mistake_is_one_line_naming_the_setting(tmp_path, case):
 
 
 def test_the_example_configuration_is_valid():
-    policy = load_policy(Path(__file__).parent.parent / "autograder" / "course.example.toml")
+    policy = load_policy(ROOT / "autograder" / "course.example.toml")
     assert set(policy.due) == {"cells", "bptt", "attention"}
     assert isinstance(policy.plugin, PercentPerDay)
 

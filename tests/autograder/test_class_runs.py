@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, autograder_cli, read_grades
+from support import ROOT, autograder_cli, read_grades
 
 pytestmark = pytest.mark.slow
 FULL = "34"

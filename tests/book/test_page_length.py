@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT, toc_files
 from reading_length import CODE_LIMIT, WORD_LIMIT, main_line
+from support import ROOT, toc_files
 
 HEADER = "---\njupytext:\n  formats: md:myst\n---\n"
 

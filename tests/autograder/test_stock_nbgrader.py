@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import nbgrader
 from nbgrader.api import Gradebook
+from support import nbgrader
 
 from autograder import assignments
 from autograder.authoring.examples import fill

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, processes_with
+from support import ROOT, processes_with
 
 from autograder.isolation import bubblewrap
 from autograder.isolation.sandbox import SandboxStudent

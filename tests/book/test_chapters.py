@@ -9,7 +9,7 @@ import nbclient
 import nbformat
 import pytest
 import yaml
-from conftest import ROOT, going_further_pages, notebook_chapters, toc_files
+from support import ROOT, going_further_pages, notebook_chapters, toc_files
 
 CELL_TIMEOUT = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]["timeout"]
 

@@ -15,8 +15,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import autograder_cli, read_grades
 from nbgrader.api import Gradebook
+from support import autograder_cli, read_grades
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "cells"

@@ -1,7 +1,7 @@
 """No copy-ready answers: no chapter and no ``rnnbook`` module holds three consecutive
-statements of a graded solution, whatever the names and numbers (``tests/answer_leaks.py``).
+statements of a graded solution, whatever the names and numbers (``tests/book/answer_leaks.py``).
 
-The detector is tested on tiny fixtures named by case (``tests/fixtures/leaks/``), among them
+The detector is tested on tiny fixtures named by case (``tests/book/fixtures/leaks/``), among them
 the loss-and-gradients cell the Gradients chapter printed before it was rewritten.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from answer_leaks import RUN, answers, leaks
-from conftest import ROOT
+from support import ROOT
 
 KNOWN = answers(ROOT / "solutions")
 FIXTURES = Path(__file__).parent / "fixtures" / "leaks"

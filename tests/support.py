@@ -1,15 +1,14 @@
-"""Shared fixtures: the repository's paths, its chapters, and one build of the book per run."""
+"""What the tests of every area share: the repository's paths, its table of contents, and ways
+to run the course's commands. Fixtures live in each area's ``conftest.py``."""
 
 from __future__ import annotations
 
 import csv
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,32 +89,6 @@ def processes_with(marker: str) -> list[int]:
     return found
 
 
-@pytest.fixture(scope="session")
-def built_book() -> Path:
-    """Build the book with `make book` (release, then warnings-as-errors build); _build/html."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(
-        ["make", "book"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=1800
-    )
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, f"the book build failed:\n{log[-6000:]}"
-    warnings = [line for line in log.splitlines() if "WARNING:" in line]  # Sphinx's format
-    assert not warnings, "the book build printed warnings:\n" + "\n".join(warnings)
-    return HTML
-
-
-@pytest.fixture(scope="session")
-def cells_notebooks(tmp_path_factory) -> tuple[dict, dict]:
-    """The student version of ``cells`` as released, and the same notebook solved."""
-    from autograder import assignments
-    from autograder.authoring.examples import fill
-    from autograder.authoring.release import release
-
-    released = release(tmp_path_factory.mktemp("release"), ["cells"], validate=False)
-    student = json.loads(released["cells"].read_text())
-    return student, fill(student, assignments.get("cells").solution_code())
-
-
 def nbgrader(course: Path, *args: str) -> None:
     """Stock ``nbgrader ARGS`` in ``course``, as an instructor runs it (the venv first on PATH,
     no PYTHONPATH): it must succeed."""
@@ -123,18 +96,3 @@ def nbgrader(course: Path, *args: str) -> None:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     result = run_module("nbgrader", args, cwd=course, timeout=900, env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    """A private PostgreSQL server for a test module (tests/postgres_server.py). Without Debian's
-    `postgresql` (installed by tools/system-packages) the test fails: a missing server can never
-    pass unnoticed."""
-    from postgres_server import PostgresUnavailable, postgres_server, server_binaries
-
-    try:
-        server_binaries()
-    except PostgresUnavailable as error:
-        pytest.fail(f"{error}: run tools/system-packages", pytrace=False)
-    with postgres_server() as server:
-        yield server

@@ -7,7 +7,7 @@ cells that the page hides or folds (tags ``remove-cell``, ``remove-input``, ``hi
 shown with ``{literalinclude}`` counts (its ``:pyobject:``, ``:start-at:``/``:start-after:`` and
 ``:end-before:``/``:end-at:`` options are followed), as the lines the reader sees.
 
-``python tests/reading_length.py`` prints the figures of every page in ``_toc.yml``.
+``python tests/book/reading_length.py`` prints the figures of every page in ``_toc.yml``.
 """
 
 from __future__ import annotations
@@ -167,8 +167,8 @@ def main_line(text: str, folder: Path | None = None) -> Length:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).parent))
-    from conftest import ROOT, toc_files  # noqa: E402
+    sys.path.insert(0, str(Path(__file__).parent.parent))  # tests/, for support
+    from support import ROOT, toc_files  # noqa: E402
 
     for name in toc_files():
         path = ROOT / f"{name}.md"

@@ -7,7 +7,7 @@ import math
 import time
 
 import pytest
-from conftest import ROOT, run_module
+from support import ROOT, run_module
 
 from bench import format_seconds, format_table, ratio
 from bench.__main__ import BENCHMARKS, name_of

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import ast
-import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from instructor import load  # noqa: E402
 
 from autograder import assignments
-
-sys.path.insert(0, str(ROOT / "chapters"))
-from instructor import load  # noqa: E402
 
 
 def graded_functions(assignment: str) -> set[str]:

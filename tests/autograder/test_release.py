@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, toc_files
+from support import ROOT, toc_files
 
 from autograder import assignments
 from autograder.authoring.release import release

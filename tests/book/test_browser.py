@@ -19,7 +19,7 @@ import threading
 from urllib.parse import urlparse
 
 import pytest
-from conftest import BUILD, ROOT, toc_files
+from support import BUILD, ROOT, toc_files
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -136,7 +136,7 @@ def feedback_page(tmp_path_factory):
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from support import ROOT
 
     from autograder import assignments
     from autograder.authoring.examples import apply_edits, fill

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, autograder_cli
+from support import ROOT, autograder_cli
 
 
 def cli(*args: str):

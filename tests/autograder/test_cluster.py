@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, autograder_cli, read_grades
+from support import ROOT, autograder_cli, read_grades
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "cells"

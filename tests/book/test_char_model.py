@@ -5,17 +5,13 @@ central differences on a tiny model, and its training loop against the windows i
 from __future__ import annotations
 
 import math
-import sys
 
+import char_model as cm  # noqa: E402
 import numpy as np
 import pytest
-from conftest import ROOT
 
 from rnnbook.gradcheck import central_difference, relative_error
 from rnnbook.text import stream_windows
-
-sys.path.insert(0, str(ROOT / "chapters"))
-import char_model as cm  # noqa: E402
 
 V, H = 5, 4
 

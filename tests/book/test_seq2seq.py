@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT
+import seq2seq as s2s  # noqa: E402
 
 from rnnbook.gradcheck import central_difference, relative_error
-
-sys.path.insert(0, str(ROOT / "chapters"))
-import seq2seq as s2s  # noqa: E402
 
 
 def test_a_batch_written_by_hand():
