@@ -7,6 +7,7 @@ and changes nothing. bubblewrap is required: these tests fail, not skip, where i
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -209,3 +210,37 @@ def test_grading_without_bubblewrap_stops_with_one_line(tmp_path, monkeypatch):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "bubblewrap" in lines[0] and "--no-isolation" in lines[0], lines
+
+
+def test_the_grading_kernel_sees_only_the_check_api_of_the_grader(tmp_path):
+    """The kernel's own mounts and environment (its kernelspec's bubblewrap arguments), with a
+    probe in place of ipykernel: of ``autograder/`` only the check API, and one checks.py."""
+    from autograder.isolation.kernel import GRADER_KERNEL, install_kernelspec
+
+    room, checks = tmp_path / "room", tmp_path / "checks"
+    room.mkdir()
+    (checks / "cells").mkdir(parents=True)
+    (checks / "cells" / "checks.py").write_text((ROOT / "solutions/cells/checks.py").read_text())
+    install_kernelspec(tmp_path / "jupyter", room=room, checks=checks, isolated=True)
+    spec = (tmp_path / "jupyter" / "kernels" / GRADER_KERNEL / "kernel.json").read_text()
+    argv = json.loads(spec)["argv"]
+    probe = (
+        "import json, os, importlib.util as u\n"
+        f"package = {str(ROOT / 'autograder')!r}\n"
+        "seen = sorted(os.path.relpath(os.path.join(r, f), package)\n"
+        "              for r, _, files in os.walk(package) for f in files if f.endswith('.py'))\n"
+        "from autograder.harness import run_check\n"
+        "from autograder.checking.toolkit import compare\n"
+        "import rnnbook\n"
+        "checks = sorted(os.listdir(os.environ['AUTOGRADER_SOLUTIONS']))\n"
+        "print(json.dumps({'seen': seen, 'checks': checks,\n"
+        "                  'pipeline': u.find_spec('autograder.pipeline') is not None}))\n"
+    )
+    command = [*argv[: argv.index("--") + 1], sys.executable, "-c", probe]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    view = json.loads(result.stdout)
+    check_api = {"__init__.py", "harness.py", "checking/__init__.py"}
+    check_api |= {"checking/api.py", "checking/toolkit.py", "isolation/kernel_child.py"}
+    assert set(view["seen"]) == check_api, view["seen"]
+    assert view["checks"] == ["cells"] and view["pipeline"] is False
