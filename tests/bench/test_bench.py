@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 
 import pytest
-from support import ROOT, run_module
 
 from bench import format_seconds, format_table, ratio
 from bench.__main__ import BENCHMARKS, name_of
@@ -18,11 +16,8 @@ from bench.sympy_bptt import timed_case
 
 
 @pytest.mark.slow
-def test_a_tiny_run_measures_every_benchmark(tmp_path):
-    out = tmp_path / "figures.json"
-    result = run_module("bench", ("--tiny", "--out", str(out)), cwd=ROOT, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    figures = json.loads(out.read_text())
+def test_a_tiny_run_measures_every_benchmark(tiny_run):
+    result, figures = tiny_run
     machine = figures["machine"]
     assert machine["cores"] >= 1 and machine["cpu"] and machine["python"].count(".") == 2
     assert machine["numpy"] and machine["blas"]["name"] and machine["date"].startswith("20")
