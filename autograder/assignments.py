@@ -99,7 +99,7 @@ class Assignment:
         return module
 
     def mistakes(self) -> dict[str, dict]:
-        """name -> ``{"edits": [...], "loses": [...]}``: each must lose exactly those cells."""
+        """name -> ``{"edits": [...], "lost": [...], ...}``: each must lose exactly those cells."""
         return dict(getattr(self._mistakes_module(), "MISTAKES", {}))
 
     def alternatives(self) -> dict[str, dict]:

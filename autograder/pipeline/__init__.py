@@ -1,1 +1,19 @@
-"""TODO"""
+"""Grading a class, in the grader's own process and on its workers (never student code).
+
+- :mod:`autograder.pipeline.class_run`       grade a class: find the submissions, grade what is
+  new, record each result, apply due dates, write the outputs;
+- :mod:`autograder.pipeline.task`            grade one submission from plain data: nbgrader's
+  autograde in the isolated kernel, then every check again against the sandbox;
+- :mod:`autograder.pipeline.workers`         where tasks run (Dask, local processes or a cluster)
+  and what happens when one fails;
+- :mod:`autograder.pipeline.intake`          each student's notebook found in a folder of
+  submissions, as classes make it;
+- :mod:`autograder.pipeline.tampering`       what is wrong with a notebook before and after it
+  runs, each problem a status;
+- :mod:`autograder.pipeline.results`         what grading one submission produces, as plain data;
+- :mod:`autograder.pipeline.late`            due dates, extensions, the course configuration and
+  the late plugin ``PercentPerDay``;
+- :mod:`autograder.pipeline.outputs`         feedback pages, ``grades.csv`` and the closing table;
+- :mod:`autograder.pipeline.nbgrader_course` nbgrader's side: settings, course folders,
+  gradebooks, running nbgrader.
+"""

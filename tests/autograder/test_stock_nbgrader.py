@@ -1,7 +1,7 @@
 """Stock nbgrader (as on a JupyterHub with formgrader) runs the assignments' hidden tests.
 
 The course package installs ``autograder`` beside ``rnnbook``, so the hidden test cells'
-``from autograder.checking.api import run_check`` works in a plain ``python3`` kernel, with no
+``from autograder.harness import run_check`` works in a plain ``python3`` kernel, with no
 ``PYTHONPATH``: ``nbgrader generate_assignment`` and ``nbgrader autograde``, run as an
 instructor would, give the solution full marks and the untouched release nothing. The course's
 late-penalty plugin works there too: a due date set with ``nbgrader db assignment add`` and
