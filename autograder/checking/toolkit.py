@@ -1,6 +1,8 @@
 """What every assignment's checks (``solutions/*/checks.py``) share: validating the student's
 return values, comparing them with a reference within one set of tolerances, naming the likely
-mistake, and calling the student's functions safely.
+mistake (with builders of the mistakes any output can have), checking a backward pass after its
+forward pass, making one check per gradient, calling the student's functions safely, and
+drawing the inputs of a vanilla RNN.
 
 A known mistake is a *variant*: a pair ``(cause, thunk)`` of the message that names it and a
 zero-argument callable computing the wrong answer it gives. Thunks run only when an answer is
@@ -20,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checking.api import CheckFailed, Student, StudentRaised
+from autograder.checking.api import Check, CheckFailed, Student, StudentRaised
 
 Variant = tuple[str, Callable[[], Any]]
+Arrays = dict[str, np.ndarray]  # named outputs (and intermediates) of a reference
 
 # Tolerances of every comparison: answer against reference, and answer against a known mistake.
 # The checks draw inputs of order 1 (standard normal entries, weights divided by sqrt(fan-in),
@@ -204,6 +207,73 @@ def prerequisite(function: str, caller: str | None) -> Iterator[None]:
         ) from None
 
 
+@contextmanager
+def prerequisite_on_failure(
+    function: str, caller: str, check_function: Callable[[], None]
+) -> Iterator[None]:
+    """Checks of ``caller`` that, when they fail, run ``check_function`` (checks of
+    ``function``) under :func:`prerequisite`: a wrong ``function`` is then the failure, else
+    ``caller``'s own failure stands. A right answer of ``caller`` passes whatever ``function``
+    does (where running the checks of ``function`` first would fail it)."""
+    try:
+        yield
+    except CheckFailed:
+        with prerequisite(function, caller):
+            check_function()
+        raise
+
+
+# --------------------------------------------------------------------------------------------
+# Known mistakes that any output can have (variant builders)
+# --------------------------------------------------------------------------------------------
+
+
+def _because(cause: str, how: str) -> str:
+    return f"{cause}: {how}" if how else cause
+
+
+def wrong_sign(output: str, expected: Any, how: str = "") -> Variant:
+    """``output`` negated; ``how`` says how to get the sign right."""
+    return _because(f"{output} has the wrong sign", how), lambda: -expected
+
+
+def transposed(output: str, expected: np.ndarray, how: str = "") -> Variant:
+    """``output`` transposed: a mistake only where the transpose has the same shape (a square
+    matrix); elsewhere the shape check names it first."""
+    return _because(f"{output} is transposed", how), lambda: np.transpose(expected)
+
+
+def averaged(output: str, expected: Any, over: str, count: int, how: str = "") -> Variant:
+    """``output`` divided by ``count``: the mean over ``over`` ("the batch", "time") of terms
+    whose sum is the right answer."""
+    cause = f"{output} is averaged over {over} (the mean over {over} instead of the sum)"
+    return _because(cause, how), lambda: expected / count
+
+
+# --------------------------------------------------------------------------------------------
+# One check per output of a backward pass
+# --------------------------------------------------------------------------------------------
+
+
+def gradient_checks(
+    function: str,
+    outputs: Iterable[str],
+    check: Callable[[Student, np.random.Generator, str], None],
+) -> dict[str, Check]:
+    """The checks of the backward ``function``, one per output: grade_id
+    ``<function>_<output in lower case>`` -> a check running ``check(student, rng, output)``."""
+
+    def check_of(output: str) -> Check:
+        def check_output(student: Student, rng: np.random.Generator) -> None:
+            check(student, rng, output)
+
+        check_output.__name__ = f"check_{function}_{output.lower()}"
+        check_output.__doc__ = f"{function}: {output} matches the reference."
+        return check_output
+
+    return {f"{function}_{output.lower()}": check_of(output) for output in outputs}
+
+
 # --------------------------------------------------------------------------------------------
 # Calling the student's functions
 # --------------------------------------------------------------------------------------------
@@ -266,8 +336,16 @@ def expect_value_error(
 
 
 # --------------------------------------------------------------------------------------------
-# The activations of the RNN references (assignments cells and bptt)
+# The vanilla RNN of the assignments cells and bptt: activations and random inputs
 # --------------------------------------------------------------------------------------------
+
+ACTIVATIONS = ("tanh", "relu")
+# ReLU pre-activations are drawn at least this far from the kink at 0. relu'(a) jumps from 0 to 1
+# there, so an entry within round-off of 0 (1e-16) could fall on one side of the kink in the
+# reference and on the other in a right answer that sums in another order, and its gradient
+# would differ by the whole upstream gradient; 1e-3 is far from that, and from any input a
+# student's code could produce.
+RELU_MARGIN = 1e-3
 
 
 def activation(a: np.ndarray, name: str) -> np.ndarray:
@@ -278,3 +356,52 @@ def activation(a: np.ndarray, name: str) -> np.ndarray:
 def activation_derivative(a: np.ndarray, name: str) -> np.ndarray:
     """phi'(a), written as 1 / cosh(a)**2 for tanh (not as 1 - tanh(a)**2)."""
     return 1.0 / np.cosh(a) ** 2 if name == "tanh" else np.where(a > 0, 1.0, 0.0)
+
+
+def _preactivations(
+    x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray, name: str
+) -> np.ndarray:
+    """a_t = x_t Wx + h_(t-1) Wh + b of every step (one step when x is (N, D))."""
+    steps = x[:, np.newaxis] if x.ndim == 2 else x
+    h, pre = h0, []
+    for t in range(steps.shape[1]):
+        pre.append(steps[:, t] @ Wx + h @ Wh + b)
+        h = activation(pre[-1], name)
+    return np.stack(pre)
+
+
+def rnn_inputs(
+    rng: np.random.Generator,
+    N: int,
+    D: int,
+    H: int,
+    activation: str = "tanh",
+    *,
+    T: int | None = None,
+    gates: int = 1,
+) -> tuple[np.ndarray, ...]:
+    """Random ``(x, h0, Wx, Wh, b)``, in the order of the RNN functions' arguments.
+
+    x is (N, D) for one step and (N, T, D) for a sequence of ``T`` steps; h0 (N, H) lies in
+    (-1, 1) like a state; Wx (D, gates * H) and Wh (H, gates * H) are divided by the square root
+    of their fan-in and b (gates * H,) has standard deviation 0.5, so the pre-activations are of
+    order 1 (``gates`` blocks side by side: 4 for an LSTM). For ReLU the draw is repeated until
+    the pre-activations of all steps have both signs (the derivative's mask matters) and none
+    lies within RELU_MARGIN of the kink.
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"rnn_inputs: activation must be 'tanh' or 'relu', got {activation!r}")
+    if activation == "relu" and gates != 1:
+        raise ValueError(f"rnn_inputs: activation='relu' needs gates=1, got gates={gates}")
+    for _ in range(1000):
+        x = rng.standard_normal((N, D) if T is None else (N, T, D))
+        h0 = np.tanh(rng.standard_normal((N, H)))
+        Wx = rng.standard_normal((D, gates * H)) / np.sqrt(D)
+        Wh = rng.standard_normal((H, gates * H)) / np.sqrt(H)
+        b = 0.5 * rng.standard_normal(gates * H)
+        if activation == "tanh":
+            return x, h0, Wx, Wh, b
+        a = _preactivations(x, h0, Wx, Wh, b, activation)
+        if np.min(np.abs(a)) > RELU_MARGIN and np.any(a > 0) and np.any(a < 0):
+            return x, h0, Wx, Wh, b
+    raise RuntimeError("could not draw ReLU inputs away from the kink")  # never in practice

@@ -87,6 +87,9 @@ CELL_SECONDS = 30
 # Characters kept of one output in the autograded notebook and its feedback page: a print in a
 # loop must not make a page of megabytes.
 MAX_OUTPUT_CHARS = 20_000
+# Characters of one image (base64), kept whole or dropped whole: a plot of the course is well
+# under 200 kB; a larger image is removed rather than cut into a broken one.
+MAX_IMAGE_CHARS = 2 * MiB
 # A submitted notebook larger than this is not read: a notebook of the course is well under
 # 1 MiB, embedded images included.
 MAX_NOTEBOOK_BYTES = 50 * MiB

@@ -1,10 +1,10 @@
 """The sandbox's wire format: JSON with arrays as raw bytes, never pickle.
 
 Only plain data crosses between the grader and the process that runs student code: None,
-bools, numbers, strings, float64/complex/int/bool arrays, and tuples, lists and str-keyed dicts
-of those. Anything else is replaced by a numbered handle that stays on the side that made it.
-This module is also copied into the sandbox, so it imports nothing but the standard library and
-NumPy.
+bools, numbers (complex ones too), strings, float64/complex/int/bool arrays, and tuples, lists
+and str-keyed dicts of those. Anything else is replaced by a numbered handle that stays on the
+side that made it. This module is also copied into the sandbox, so it imports nothing but the
+standard library and NumPy.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ def encode(value: Any, keep: Callable[[Any], int] | None = None) -> Any:
     if isinstance(value, (float, np.floating)):
         number = float(value)
         return number if math.isfinite(number) else {"__float__": repr(number)}
+    if isinstance(value, (complex, np.complexfloating)):
+        return {"__complex__": [encode(value.real), encode(value.imag)]}
     if isinstance(value, np.bool_):
         return bool(value)
     if (
@@ -55,7 +57,8 @@ def encode(value: Any, keep: Callable[[Any], int] | None = None) -> Any:
         and type(value) is np.ndarray
         and value.dtype.name in ARRAY_DTYPES
     ):
-        data = np.ascontiguousarray(value).tobytes()
+        # Little-endian, C order, whatever the array's own layout.
+        data = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<")).tobytes()
         return {
             "__array__": base64.b64encode(data).decode(),
             "dtype": value.dtype.name,
@@ -90,13 +93,22 @@ def decode(data: Any, resolve: Callable[[dict], Any] | None = None) -> Any:
         if dtype not in ARRAY_DTYPES:
             raise ValueError(f"refusing an array of dtype {dtype!r}")
         shape = tuple(int(n) for n in data["shape"])
-        array = np.frombuffer(base64.b64decode(data["__array__"]), dtype=dtype)
+        array = np.frombuffer(
+            base64.b64decode(data["__array__"]), dtype=np.dtype(dtype).newbyteorder("<")
+        )
         return array.reshape(shape).copy()
     if "__float__" in data:
         return float(data["__float__"])
+    if "__complex__" in data:
+        real, imag = (decode(part) for part in data["__complex__"])
+        if not all(isinstance(part, float) for part in (real, imag)):
+            raise ValueError("a complex number is made of two floats")
+        return complex(real, imag)
     if "__tuple__" in data:
         return tuple(decode(item, resolve) for item in data["__tuple__"])
     if "__dict__" in data:
+        if not isinstance(data["__dict__"], dict):
+            raise ValueError("a dict part must hold a JSON object")
         return {str(k): decode(v, resolve) for k, v in data["__dict__"].items()}
     if "__handle__" in data or "__function__" in data:
         if resolve is None:

@@ -86,12 +86,22 @@ def _locate(folder: Path, found: Submission) -> None:
     _choose_notebook(chosen, found)
 
 
+# A date, a time, and optionally an offset or a zone name of the zone database (letters, digits
+# and ``_+-``, in parts joined by ``/``): never a file path such as ``/dev/stdin`` or ``../x``.
+TIMESTAMP = re.compile(
+    r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?"
+    r"( ?([+-]\d\d:?\d\d|Z|[A-Za-z][\w+-]*(/[A-Za-z][\w+-]*)*))?"
+)
+
+
 def _timestamp(folder: Path, found: Submission) -> str | None:
     path = folder / "timestamp.txt"
     if not path.is_file() or path.is_symlink():
         return None
     text = path.read_text(errors="replace").strip()[:100]
     try:
+        if not TIMESTAMP.fullmatch(text):  # a zone that is a path would be opened by dateutil
+            raise ValueError(text)
         parse_utc(text)
     except (ValueError, OverflowError):  # dateutil's ParserError is a ValueError
         found.statuses.append(f"invalid_timestamp: {_clean(text)}")
@@ -159,6 +169,8 @@ def read_notebook(path: Path) -> tuple[dict | None, str]:
         return None, "not UTF-8 text"
     except json.JSONDecodeError as error:
         return None, f"not JSON (line {error.lineno}, column {error.colno})"
+    except RecursionError:
+        return None, "nested too deeply"
     if not isinstance(notebook, dict):
         return None, "not a JSON object"
     if notebook.get("nbformat") != 4:
@@ -167,6 +179,8 @@ def read_notebook(path: Path) -> tuple[dict | None, str]:
         with warnings.catch_warnings():  # nbformat's notes on missing cell ids: not our concern
             warnings.simplefilter("ignore")
             nbformat.validate(nbformat.from_dict(notebook))
+    except RecursionError:
+        return None, "nested too deeply"
     except (nbformat.ValidationError, TypeError, KeyError, AttributeError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         return None, f"not a valid notebook ({first[:120]})"

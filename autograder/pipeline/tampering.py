@@ -7,28 +7,13 @@ its row looks the way it does.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
 import nbformat
 
 from autograder.assignments import nbgrader_cells
-from autograder.isolation.policy import MAX_OUTPUT_CHARS
-
-
-def read_submission(path: Path) -> tuple[dict | None, list[str]]:
-    """The submitted notebook as a dict (None when it cannot be graded) and its statuses."""
-    if not path.is_file():
-        return None, ["missing_notebook"]
-    try:
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-        nbformat.validate(nbformat.from_dict(notebook))
-    except (ValueError, UnicodeDecodeError, nbformat.ValidationError, TypeError, KeyError):
-        return None, ["invalid_notebook"]
-    if notebook.get("nbformat") != 4:
-        return None, ["invalid_notebook"]
-    return notebook, []
+from autograder.isolation.policy import MAX_IMAGE_CHARS, MAX_OUTPUT_CHARS
 
 
 def compare_with_source(submitted: dict, source: dict) -> list[str]:
@@ -85,15 +70,33 @@ def execution_statuses(notebook_path: Path) -> list[str]:
     return sorted(set(statuses), key=statuses.index)
 
 
+def _cut(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
+    return text[:limit] + "\n[output truncated by the grader]"
+
+
 def _truncate(output: dict) -> bool:
+    """Cut one output's text, error and text-like data to the caps; drop a too large image
+    whole (a cut image would be broken). True when anything was cut."""
     cut = False
     if isinstance(output.get("text"), str) and len(output["text"]) > MAX_OUTPUT_CHARS:
-        output["text"] = output["text"][:MAX_OUTPUT_CHARS] + "\n[output truncated by the grader]"
-        cut = True
-    for mime, value in list(output.get("data", {}).items()):
-        if isinstance(value, str) and len(value) > MAX_OUTPUT_CHARS:
-            output["data"][mime] = value[:MAX_OUTPUT_CHARS] + "\n[output truncated by the grader]"
-            cut = True
+        output["text"], cut = _cut(output["text"]), True
+    half = MAX_OUTPUT_CHARS // 2  # an error's message and its traceback share one output's cap
+    if isinstance(output.get("evalue"), str) and len(output["evalue"]) > half:
+        output["evalue"], cut = _cut(output["evalue"], half), True
+    traceback = output.get("traceback")
+    if isinstance(traceback, list) and len("".join(map(str, traceback))) > half:
+        output["traceback"], cut = [_cut("\n".join(map(str, traceback)), half)], True
+    data = output.get("data", {})
+    for mime, value in list(data.items()):
+        if not isinstance(value, str):
+            continue
+        if mime.startswith("image/") and mime != "image/svg+xml":
+            if len(value) > MAX_IMAGE_CHARS:
+                del data[mime]
+                data.setdefault("text/plain", "[image removed by the grader: too large]")
+                cut = True
+        elif len(value) > MAX_OUTPUT_CHARS:
+            data[mime], cut = _cut(value), True
     return cut
 
 

@@ -1,9 +1,17 @@
-"""Checks of the attention assignment: softmax, attention_forward and attention_backward.
+"""Checks of the assignment *attention*: softmax, attention_forward and attention_backward.
 
-Each check treats the student's functions as black boxes, compares them with the references
-below (explicit loops over examples and positions, masked positions left out of the sum instead
-of set to -inf, and an explicit softmax Jacobian matrix) on inputs drawn from ``rng``, and, on a
-mismatch, names the likely cause by comparing with known-wrong variants of the reference.
+``CHECKS`` maps the grade_id of every graded test cell of ``attention.ipynb`` to its check. A
+check treats the student's functions as black boxes (through
+:class:`autograder.checking.api.Student`), draws fresh inputs from the generator it is given, and
+compares the answers with the references below. The references are independent of the
+notebook's solution and written differently from it: explicit loops over examples and positions,
+masked positions left out of the sum instead of set to -inf, and an explicit softmax Jacobian
+matrix. When an answer is wrong, the check compares it with known-wrong variants of the reference
+to name the likely cause.
+
+The backward checks run the student's attention_forward first, under
+:func:`~autograder.checking.toolkit.prerequisite` (its cache is the backward pass's input): a
+wrong forward pass fails them too, with the forward's diagnosis.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import numpy as np
 
 from autograder.checking.api import Check, CheckFailed, Student
 from autograder.checking.toolkit import (
+    Arrays,
     Variant,
     call_on_copies,
     close,
@@ -22,13 +31,12 @@ from autograder.checking.toolkit import (
     diagnose,
     expect_value_error,
     float_array,
+    gradient_checks,
     mismatch,
     prerequisite,
     unpack,
+    wrong_sign,
 )
-
-CHAPTER_PRODUCTS = "the chapter Inner and outer products (chapters/inner_outer_products.md)"
-CHAPTER_GRADIENTS = "the chapter Gradients (chapters/gradients.md)"
 
 # ---------------------------------------------------------------------------------------------
 # Independent references
@@ -48,14 +56,20 @@ def reference_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.moveaxis(out.reshape(moved.shape), -1, axis)
 
 
-def reference_attention(
+def _scale(d: int, scaled: bool) -> float:
+    """The factor of the scores: 1 / sqrt(d) when ``scaled``, else 1."""
+    return 1.0 / math.sqrt(d) if scaled else 1.0
+
+
+def reference_attention_forward(
     query: np.ndarray,
     keys: np.ndarray,
     values: np.ndarray,
     mask: np.ndarray | None,
     scale: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(context, weights) by loops; masked positions are left out of the softmax altogether."""
+) -> Arrays:
+    """``context`` and ``weights`` by loops; masked positions are left out of the softmax
+    altogether."""
     N, T, _ = keys.shape
     weights = np.zeros((N, T))
     context = np.zeros((N, values.shape[2]))
@@ -65,24 +79,25 @@ def reference_attention(
         for w, t in zip(reference_softmax(scores), allowed, strict=True):
             weights[n, t] = w
             context[n] += w * values[n, t]
-    return context, weights
+    return {"context": context, "weights": weights}
 
 
-def reference_backward_parts(
+def reference_attention_backward(
     query: np.ndarray,
     keys: np.ndarray,
     values: np.ndarray,
     mask: np.ndarray | None,
     scale: float,
     dcontext: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """Weights, dL/dweights, and J^T dL/dweights with the explicit softmax Jacobian J.
+) -> Arrays:
+    """``dquery``, ``dkeys`` and ``dvalues`` by loops, with the explicit softmax Jacobian J.
 
-    ``jdw`` is the gradient with respect to the scaled scores; the gradient with respect to the
-    raw inner products q . k_t is ``scale * jdw``.
+    Also returns the intermediates ``weights``, ``dweights`` (dL/dweights) and ``jdw``
+    (J^T dL/dweights): the gradient with respect to the scaled scores; the gradient with respect
+    to the raw inner products q . k_t is ``scale * jdw``.
     """
-    _, weights = reference_attention(query, keys, values, mask, scale)
-    N, T, _ = keys.shape
+    weights = reference_attention_forward(query, keys, values, mask, scale)["weights"]
+    N, T, d = keys.shape
     dweights = np.zeros((N, T))
     jdw = np.zeros((N, T))
     for n in range(N):
@@ -91,19 +106,7 @@ def reference_backward_parts(
         w = weights[n]
         jacobian = np.diag(w) - np.outer(w, w)  # J[t, u] = dw_t / ds_u (0 for masked t or u)
         jdw[n] = jacobian.T @ dweights[n]
-    return {"weights": weights, "dweights": dweights, "jdw": jdw}
-
-
-def reference_gradients(
-    query: np.ndarray,
-    keys: np.ndarray,
-    parts: dict[str, np.ndarray],
-    scale: float,
-    dcontext: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dquery, dkeys, dvalues) from the parts, with explicit loops."""
-    N, T, d = keys.shape
-    dscores = scale * parts["jdw"]
+    dscores = scale * jdw
     dquery = np.zeros((N, d))
     dkeys = np.zeros((N, T, d))
     dvalues = np.zeros((N, T, dcontext.shape[1]))
@@ -111,8 +114,15 @@ def reference_gradients(
         for t in range(T):
             dquery[n] += dscores[n, t] * keys[n, t]
             dkeys[n, t] = dscores[n, t] * query[n]
-            dvalues[n, t] = parts["weights"][n, t] * dcontext[n]
-    return dquery, dkeys, dvalues
+            dvalues[n, t] = weights[n, t] * dcontext[n]
+    return {
+        "dquery": dquery,
+        "dkeys": dkeys,
+        "dvalues": dvalues,
+        "weights": weights,
+        "dweights": dweights,
+        "jdw": jdw,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,12 +153,22 @@ def _shapes(rng: np.random.Generator) -> list[tuple[int, int, int, int]]:
 
 
 def _inputs(rng: np.random.Generator, shape: tuple[int, int, int, int]) -> tuple[np.ndarray, ...]:
+    """Random ``(query, keys, values)`` of the shape (N, T, d, dv)."""
     N, T, d, dv = shape
     return (
         rng.standard_normal((N, d)),
         rng.standard_normal((N, T, d)),
         rng.standard_normal((N, T, dv)),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------------------------
+
+CHAPTER_PRODUCTS = "the chapter Inner and outer products (chapters/inner_outer_products.md)"
+CHAPTER_GRADIENTS = "the chapter Gradients (chapters/gradients.md)"
+GRADIENTS = ("dquery", "dkeys", "dvalues")
 
 
 def _case(keys: np.ndarray, values: np.ndarray, scaled: bool, mask: np.ndarray | None) -> str:
@@ -159,13 +179,7 @@ def _case(keys: np.ndarray, values: np.ndarray, scaled: bool, mask: np.ndarray |
     return text
 
 
-def _scale(d: int, scaled: bool) -> float:
-    return 1.0 / math.sqrt(d) if scaled else 1.0
-
-
-# ---------------------------------------------------------------------------------------------
-# softmax
-# ---------------------------------------------------------------------------------------------
+# softmax -----------------------------------------------------------------------------------
 
 
 def _call_softmax(student: Student, z: np.ndarray, **kwargs: Any) -> np.ndarray:
@@ -292,9 +306,7 @@ def check_softmax_axis(student: Student, rng: np.random.Generator) -> None:
         )
 
 
-# ---------------------------------------------------------------------------------------------
-# attention_forward
-# ---------------------------------------------------------------------------------------------
+# attention_forward -------------------------------------------------------------------------
 
 WEIGHTS_FORMULA = f"compare with the attention weights w_t in {CHAPTER_PRODUCTS}"
 
@@ -313,7 +325,7 @@ def _weights_variants(
     hidden = np.zeros(raw.shape, dtype=bool) if mask is None else ~mask
 
     def weights(scale: float, mask: np.ndarray | None = mask) -> np.ndarray:
-        return reference_attention(query, keys, values, mask, scale)[1]
+        return reference_attention_forward(query, keys, values, mask, scale)["weights"]
 
     variants: list[Variant] = [
         (
@@ -394,7 +406,7 @@ def _context_variants(
     return variants
 
 
-def _check_forward(
+def _checked_attention_forward(
     student: Student,
     query: np.ndarray,
     keys: np.ndarray,
@@ -415,9 +427,10 @@ def _check_forward(
     N, T, _ = keys.shape
     context = float_array("attention_forward", "context", context, (N, values.shape[2]), "(N, dv)")
     weights = float_array("attention_forward", "weights", weights, (N, T), "(N, T)")
-    expected, expected_weights = reference_attention(
+    reference = reference_attention_forward(
         query, keys, values, mask, _scale(query.shape[1], scaled)
     )
+    expected, expected_weights = reference["context"], reference["weights"]
     case = _case(keys, values, scaled, mask)
     if "weights" in outputs:
         compare(
@@ -458,28 +471,28 @@ def _check_forward(
 def check_attention_forward_weights(student: Student, rng: np.random.Generator) -> None:
     """Unscaled, unmasked weights; N = 1, T = 1, d = dv and a general case."""
     for shape in _shapes(rng):
-        _check_forward(student, *_inputs(rng, shape), None, False, ("weights",))
+        _checked_attention_forward(student, *_inputs(rng, shape), None, False, ("weights",))
 
 
 def check_attention_forward_context(student: Student, rng: np.random.Generator) -> None:
     """Unscaled, unmasked context; N = 1, T = 1, d = dv and a general case."""
     for shape in _shapes(rng):
-        _check_forward(student, *_inputs(rng, shape), None, False, ("context",))
+        _checked_attention_forward(student, *_inputs(rng, shape), None, False, ("context",))
 
 
 def check_attention_forward_scaled(student: Student, rng: np.random.Generator) -> None:
     """scaled=True: weights and context with scores q . k_t / sqrt(d)."""
     for shape in _shapes(rng):
-        _check_forward(student, *_inputs(rng, shape), None, True)
+        _checked_attention_forward(student, *_inputs(rng, shape), None, True)
 
 
 def check_attention_forward_masked(student: Student, rng: np.random.Generator) -> None:
     """Masked weights exactly 0, the others renormalised; context; all-True mask == None."""
     for shape in _shapes(rng):
         inputs = _inputs(rng, shape)
-        _check_forward(student, *inputs, _random_mask(rng, shape[0], shape[1]), False)
+        _checked_attention_forward(student, *inputs, _random_mask(rng, shape[0], shape[1]), False)
     everything = np.ones((2, 3), dtype=bool)
-    _check_forward(student, *_inputs(rng, (2, 3, 2, 3)), everything, False)
+    _checked_attention_forward(student, *_inputs(rng, (2, 3, 2, 3)), everything, False)
 
 
 def _expect_mask_error(
@@ -529,12 +542,10 @@ def check_attention_forward_fully_masked(student: Student, rng: np.random.Genera
         )
 
 
-# ---------------------------------------------------------------------------------------------
-# attention_backward
-# ---------------------------------------------------------------------------------------------
+# attention_backward ------------------------------------------------------------------------
 
 
-def _backward(
+def _run_attention_backward(
     student: Student,
     shape: tuple[int, int, int, int],
     rng: np.random.Generator,
@@ -545,9 +556,9 @@ def _backward(
     query, keys, values = _inputs(rng, shape)
     dcontext = rng.standard_normal((shape[0], shape[3]))
     with prerequisite("attention_forward", "attention_backward"):
-        cache = _check_forward(student, query, keys, values, mask, scaled)
+        cache = _checked_attention_forward(student, query, keys, values, mask, scaled)
     result = call_on_copies(student, "attention_backward", dcontext, cache)
-    dquery, dkeys, dvalues = unpack("attention_backward", result, ("dquery", "dkeys", "dvalues"))
+    dquery, dkeys, dvalues = unpack("attention_backward", result, GRADIENTS)
     N, T, d, dv = shape
     got = {
         "dquery": float_array("attention_backward", "dquery", dquery, (N, d), "(N, d)"),
@@ -555,33 +566,25 @@ def _backward(
         "dvalues": float_array("attention_backward", "dvalues", dvalues, (N, T, dv), "(N, T, dv)"),
     }
     scale = _scale(d, scaled)
-    parts = reference_backward_parts(query, keys, values, mask, scale, dcontext)
-    expected = dict(
-        zip(
-            ("dquery", "dkeys", "dvalues"),
-            reference_gradients(query, keys, parts, scale, dcontext),
-            strict=True,
-        )
-    )
+    reference = reference_attention_backward(query, keys, values, mask, scale, dcontext)
     return {
         "query": query,
         "keys": keys,
         "values": values,
         "dcontext": dcontext,
-        "parts": parts,
+        "reference": reference,
         "scale": scale,
         "scaled": scaled,
         "case": _case(keys, values, scaled, mask),
         "got": got,
-        "expected": expected,
     }
 
 
 def _gradient_variants(output: str, run: dict[str, Any]) -> list[Variant]:
     """Known-wrong versions of one gradient, each with its likely cause."""
     query, keys, values = run["query"], run["keys"], run["values"]
-    weights, dweights, jdw = (run["parts"][k] for k in ("weights", "dweights", "jdw"))
-    scale, expected = run["scale"], run["expected"][output]
+    weights, dweights, jdw = (run["reference"][k] for k in ("weights", "dweights", "jdw"))
+    scale, expected = run["scale"], run["reference"][output]
     variants: list[Variant] = []
     if output == "dquery":
         variants += [
@@ -648,7 +651,7 @@ def _gradient_variants(output: str, run: dict[str, Any]) -> list[Variant]:
             ),
             ("the backward pass divides by d instead of sqrt(d)", lambda: expected / scale / d),
         ]
-    variants.append((f"{output} has the wrong sign", lambda: -expected))
+    variants.append(wrong_sign(output, expected))
     return variants
 
 
@@ -658,7 +661,7 @@ def _compare_gradients(run: dict[str, Any], outputs: tuple[str, ...]) -> None:
             "attention_backward",
             output,
             run["got"][output],
-            run["expected"][output],
+            run["reference"][output],
             _gradient_variants(output, run),
             f"compare with the chain rule in {CHAPTER_GRADIENTS} and the softmax "
             "Jacobian dw_t/ds_u = w_t (delta_tu - w_u)",
@@ -666,22 +669,29 @@ def _compare_gradients(run: dict[str, Any], outputs: tuple[str, ...]) -> None:
         )
 
 
-def _backward_check(outputs: tuple[str, ...], *, scaled: bool, masked: bool) -> Check:
-    def check(student: Student, rng: np.random.Generator) -> None:
-        for shape in _shapes(rng):
-            mask = _random_mask(rng, shape[0], shape[1]) if masked else None
-            _compare_gradients(_backward(student, shape, rng, mask, scaled), outputs)
+def _check_attention_backward(
+    student: Student,
+    rng: np.random.Generator,
+    *outputs: str,
+    scaled: bool = False,
+    masked: bool = False,
+) -> None:
+    """attention_backward: the named gradients match the reference (with scaled=True, with a
+    random mask), on every shape of :func:`_shapes`."""
+    for shape in _shapes(rng):
+        mask = _random_mask(rng, shape[0], shape[1]) if masked else None
+        _compare_gradients(_run_attention_backward(student, shape, rng, mask, scaled), outputs)
 
-    return check
+
+def check_attention_backward_scaled(student: Student, rng: np.random.Generator) -> None:
+    """attention_backward: every gradient with scaled=True (scores q . k_t / sqrt(d))."""
+    _check_attention_backward(student, rng, *GRADIENTS, scaled=True)
 
 
-ALL_GRADIENTS = ("dquery", "dkeys", "dvalues")
+def check_attention_backward_masked(student: Student, rng: np.random.Generator) -> None:
+    """attention_backward: every gradient with a random mask (masked positions get none)."""
+    _check_attention_backward(student, rng, *GRADIENTS, masked=True)
 
-check_attention_backward_dquery = _backward_check(("dquery",), scaled=False, masked=False)
-check_attention_backward_dkeys = _backward_check(("dkeys",), scaled=False, masked=False)
-check_attention_backward_dvalues = _backward_check(("dvalues",), scaled=False, masked=False)
-check_attention_backward_scaled = _backward_check(ALL_GRADIENTS, scaled=True, masked=False)
-check_attention_backward_masked = _backward_check(ALL_GRADIENTS, scaled=False, masked=True)
 
 CHECKS: dict[str, Check] = {
     "softmax_values": check_softmax_values,
@@ -693,9 +703,7 @@ CHECKS: dict[str, Check] = {
     "attention_forward_masked": check_attention_forward_masked,
     "attention_forward_mask_validation": check_attention_forward_mask_validation,
     "attention_forward_fully_masked": check_attention_forward_fully_masked,
-    "attention_backward_dquery": check_attention_backward_dquery,
-    "attention_backward_dkeys": check_attention_backward_dkeys,
-    "attention_backward_dvalues": check_attention_backward_dvalues,
+    **gradient_checks("attention_backward", GRADIENTS, _check_attention_backward),
     "attention_backward_scaled": check_attention_backward_scaled,
     "attention_backward_masked": check_attention_backward_masked,
 }

@@ -1,17 +1,23 @@
 """Checks of the assignment *Backpropagation through time* (``bptt``).
 
-Every graded test cell of ``bptt.ipynb`` runs one check of :data:`CHECKS` on the student's
-functions, treated as black boxes through the public contract of the notebook. The references
-the checks compare against are written here, independently of the notebook's solution: einsum
-instead of matrix products, the whole backward pass as "all the ``da`` first, then the
-parameters", ``1 / cosh**2`` instead of ``1 - h**2``. When an answer is wrong, the check
-compares it with known-wrong variants of the reference to name the likely cause.
+``CHECKS`` maps the grade_id of every graded test cell of ``bptt.ipynb`` to its check. A check
+treats the student's functions as black boxes (through :class:`autograder.checking.api.Student`),
+draws fresh inputs from the generator it is given, and compares the answers with the references
+below. The references are independent of the notebook's solution and written differently from it:
+einsum instead of matrix products, the whole backward pass as "all the ``da`` first, then the
+parameters", ``1 / cosh**2`` instead of ``1 - h**2``, dL/dw by SymPy's own differentiation. When
+an answer is wrong, the check compares it with known-wrong variants of the reference to name the
+likely cause.
+
+rnn_backward and temporal_affine_backward read only the cache of their forward pass, so they are
+graded on their own: a right gradient passes whatever the forward's other output is. A wrong
+gradient whose forward pass is wrong too fails with the forward's diagnosis, through
+:func:`~autograder.checking.toolkit.prerequisite_on_failure`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -19,10 +25,13 @@ import sympy as sp
 
 from autograder.checking.api import Check, CheckFailed, Student
 from autograder.checking.toolkit import (
+    ACTIVATIONS,
     ESTIMATE_TOL,
     RESTORED_ATOL,
+    Arrays,
     Variant,
     activation_derivative,
+    averaged,
     call_on_copies,
     close,
     compare,
@@ -32,22 +41,22 @@ from autograder.checking.toolkit import (
     expect_value_error,
     float_array,
     float_scalar,
+    gradient_checks,
+    prerequisite,
+    prerequisite_on_failure,
+    rnn_inputs,
+    transposed,
     unpack,
+    wrong_sign,
 )
 from autograder.checking.toolkit import activation as phi
-
-FWD_CHAPTER = "the chapter *Forward pass and loss* (chapters/forward_pass_and_loss.md)"
-GRAD_CHAPTER = "the chapter *Gradients* (chapters/gradients.md)"
-BPTT_SECTION = "the notebook's section on backpropagation through time"
-BACKWARD_OUTPUTS = ("dx", "dh0", "dWx", "dWh", "db")
-
 
 # ---------------------------------------------------------------------------------------------
 # Independent references
 # ---------------------------------------------------------------------------------------------
 
 
-def ref_rnn_forward(
+def reference_rnn_forward(
     x: np.ndarray,
     h0: np.ndarray,
     Wx: np.ndarray,
@@ -55,8 +64,8 @@ def ref_rnn_forward(
     b: np.ndarray,
     activation: str,
     recurrent: str = "Wh",
-) -> tuple[np.ndarray, np.ndarray]:
-    """States h_1..h_T (N, T, H) and pre-activations a_1..a_T.
+) -> Arrays:
+    """States ``h`` (h_1..h_T, shape (N, T, H)) and pre-activations ``a`` (a_1..a_T).
 
     ``recurrent`` selects a known-wrong variant: "WhT" (h_prev Wh^T), "h0" (h0 at every step),
     "none" (no activation).
@@ -68,10 +77,10 @@ def ref_rnn_forward(
         a = np.einsum("nd,dh->nh", x[:, t], Wx) + np.einsum("nk,kh->nh", prev, weights) + b
         pre.append(a)
         states.append(a if recurrent == "none" else phi(a, activation))
-    return np.stack(states[1:], axis=1), np.stack(pre, axis=1)
+    return {"h": np.stack(states[1:], axis=1), "a": np.stack(pre, axis=1)}
 
 
-def ref_rnn_backward(
+def reference_rnn_backward(
     dh: np.ndarray,
     x: np.ndarray,
     h0: np.ndarray,
@@ -81,103 +90,205 @@ def ref_rnn_backward(
     activation: str,
     carry: bool = True,
     dphi: bool = True,
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+) -> Arrays:
     """BPTT as "every da_t first, then all the parameter gradients at once" (einsum).
 
-    ``carry=False`` and ``dphi=False`` give known-wrong variants (no gradient carried back from
-    step t+1; activation derivative missing). Returns the gradients and some intermediates.
+    Returns the five gradients and the intermediates ``da``, ``total`` (the total gradient of
+    every h_t), ``prev`` (h_(t-1) beside every h_t) and ``h``. ``carry=False`` and
+    ``dphi=False`` give known-wrong variants (no gradient carried back from step t+1;
+    activation derivative missing).
     """
-    h, a = ref_rnn_forward(x, h0, Wx, Wh, b, activation)
-    prev = np.concatenate([h0[:, None, :], h[:, :-1]], axis=1)  # h_{t-1} beside every h_t
+    forward = reference_rnn_forward(x, h0, Wx, Wh, b, activation)
+    h, a = forward["h"], forward["a"]
+    prev = np.concatenate([h0[:, None, :], h[:, :-1]], axis=1)
     da, total = np.zeros_like(a), np.zeros_like(a)
     back = np.zeros_like(h0)
     for t in range(x.shape[1] - 1, -1, -1):
         total[:, t] = dh[:, t] + (back if carry else 0.0)
         da[:, t] = total[:, t] * (activation_derivative(a[:, t], activation) if dphi else 1.0)
         back = np.einsum("nh,kh->nk", da[:, t], Wh)
-    grads = {
+    return {
         "dx": np.einsum("nth,dh->ntd", da, Wx),
         "dh0": back,
         "dWx": np.einsum("ntd,nth->dh", x, da),
         "dWh": np.einsum("ntk,nth->kh", prev, da),
         "db": np.einsum("nth->h", da),
+        "da": da,
+        "total": total,
+        "prev": prev,
+        "h": h,
     }
-    return grads, {"da": da, "total": total, "prev": prev, "h": h}
 
 
-def ref_mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+def reference_temporal_affine_forward(h: np.ndarray, Wo: np.ndarray, bo: np.ndarray) -> np.ndarray:
+    """out[:, t] = h[:, t] Wo + bo at every step."""
+    return np.einsum("nth,ho->nto", h, Wo) + bo
+
+
+def reference_temporal_affine_backward(dout: np.ndarray, h: np.ndarray, Wo: np.ndarray) -> Arrays:
+    """The gradients of h, Wo and bo, given the upstream gradient ``dout``."""
+    return {
+        "dh": np.einsum("nto,ho->nth", dout, Wo),
+        "dWo": np.einsum("nth,nto->ho", h, dout),
+        "dbo": np.einsum("nto->o", dout),
+    }
+
+
+def reference_mse_loss(pred: np.ndarray, target: np.ndarray) -> dict[str, Any]:
+    """The mean of the squared errors (``loss``, a float) and its gradient ``dpred``."""
     count = pred.size
     residual = pred - target
-    return float(residual.ravel() @ residual.ravel() / count), residual * (2.0 / count)
+    return {
+        "loss": float(residual.ravel() @ residual.ravel() / count),
+        "dpred": residual * (2.0 / count),
+    }
 
 
-def ref_clip(grads: dict[str, np.ndarray], max_norm: float) -> tuple[dict[str, np.ndarray], float]:
+def reference_clip_by_global_norm(grads: Arrays, max_norm: float) -> dict[str, Any]:
+    """The ``clipped`` arrays (a dict) and the ``total_norm`` before clipping."""
     total = float(np.linalg.norm(np.concatenate([g.ravel() for g in grads.values()])))
     factor = min(1.0, max_norm / total)
-    return {name: factor * g for name, g in grads.items()}, total
+    return {"clipped": {name: factor * g for name, g in grads.items()}, "total_norm": total}
+
+
+def reference_numerical_gradient(X: np.ndarray, W: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """What numerical_gradient estimates for f(W) = tanh(X W): the exact vector-Jacobian
+    product X^T (df / cosh(X W)**2)."""
+    return X.T @ (df / np.cosh(X @ W) ** 2)
+
+
+SYMBOL_NAMES = ("w", "u", "h0", "x1", "x2", "y")
+SYMBOLS = dict(zip(SYMBOL_NAMES, sp.symbols(SYMBOL_NAMES, real=True), strict=True))
+
+
+def _two_steps() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """The loss (h2 - y)**2 / 2 of a one-unit RNN over two steps, and its states h1 and h2."""
+    w, u, h0, x1, x2, y = (SYMBOLS[name] for name in SYMBOL_NAMES)
+    h1 = sp.tanh(w * h0 + u * x1)
+    h2 = sp.tanh(w * h1 + u * x2)
+    return (h2 - y) ** 2 / 2, h1, h2
+
+
+def reference_dl_dw() -> sp.Expr:
+    """dL/dw by SymPy's own differentiation."""
+    return sp.diff(_two_steps()[0], SYMBOLS["w"])
 
 
 # ---------------------------------------------------------------------------------------------
 # Inputs
 # ---------------------------------------------------------------------------------------------
 
-
-def _rnn_inputs(
-    rng: np.random.Generator, N: int, T: int, D: int, H: int, activation: str
-) -> tuple[np.ndarray, ...]:
-    """Random RNN inputs; for ReLU every pre-activation stays at least 1e-3 away from the kink."""
-    for _ in range(1000):
-        x = rng.normal(size=(N, T, D))
-        h0 = rng.normal(size=(N, H))
-        Wx = rng.normal(size=(D, H)) / np.sqrt(D)
-        Wh = rng.normal(size=(H, H)) / np.sqrt(H)
-        b = 0.3 * rng.normal(size=H)
-        _, a = ref_rnn_forward(x, h0, Wx, Wh, b, activation)
-        if activation == "tanh" or np.min(np.abs(a)) > 1e-3:
-            return x, h0, Wx, Wh, b
-    raise RuntimeError("could not draw ReLU inputs away from the kink")  # pragma: no cover
-
-
 FORWARD_SHAPES = ((1, 3, 2, 4), (3, 4, 3, 2), (2, 5, 3, 3))  # (N, T, D, H): N = 1, D != H
 BACKWARD_SHAPES = ((1, 4, 3, 2), (3, 3, 2, 4), (2, 5, 3, 3), (2, 1, 2, 3))  # T >= 3, and T = 1
+AFFINE_SHAPES = ((1, 3, 4, 2), (3, 1, 2, 3), (2, 4, 3, 3))  # (N, T, H, O): N = 1, T = 1, H = O
+MSE_SHAPES = ((1, 3, 2), (4, 1, 3), (3, 5, 2))  # every case has T * O > 1 and size > N
+NUMGRAD_SHAPES = ((3, 2, 4), (1, 3, 2), (4, 3, None))  # (N, D, K); K None: x is a vector (D,)
+F_SOURCE = "lambda W: np.tanh(X @ W)"  # the f given to numerical_gradient
+
+
+def _affine_inputs(
+    rng: np.random.Generator, N: int, T: int, H: int, n_out: int
+) -> tuple[np.ndarray, ...]:
+    """Random ``(h, Wo, bo)`` of temporal_affine_forward."""
+    return rng.normal(size=(N, T, H)), rng.normal(size=(H, n_out)), rng.normal(size=n_out)
+
+
+def _total_norm(grads: Arrays) -> float:
+    """The global norm of all the arrays of ``grads``."""
+    return reference_clip_by_global_norm(grads, np.inf)["total_norm"]
+
+
+def _grad_dicts(rng: np.random.Generator) -> Iterator[Arrays]:
+    """Gradient dicts of two to five arrays of different shapes and very different norms.
+
+    Their global norm lies between 1 and 10, so an epsilon of 1e-6 added to it (as PyTorch's
+    clip_grad_norm_ does) stays within the tolerances of autograder.checking.toolkit.
+    """
+    for D, H, n_out, names in (
+        (3, 2, 1, ("Wx", "Wh", "b", "Wo", "bo")),
+        (2, 4, 3, ("Wh", "b")),
+        (1, 3, 2, ("Wx", "Wo", "bo")),
+    ):
+        shapes = {"Wx": (D, H), "Wh": (H, H), "b": (H,), "Wo": (H, n_out), "bo": (n_out,)}
+        grads = {name: rng.normal(size=shapes[name]) * 10 ** rng.uniform(-1, 1) for name in names}
+        factor = 10 ** rng.uniform(0, 1) / _total_norm(grads)
+        yield {name: g * factor for name, g in grads.items()}
+
+
+def _clip_cases(rng: np.random.Generator, above: bool) -> Iterator[tuple[Arrays, float]]:
+    """(grads, max_norm) with total_norm above max_norm (and max_norm >= 0.1), or below it."""
+    for grads in _grad_dicts(rng):
+        factor = rng.uniform(0.1, 0.8) if above else rng.uniform(1.1, 3.0)
+        yield grads, _total_norm(grads) * factor
+
+
+def _numgrad_case(
+    rng: np.random.Generator, N: int, D: int, K: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """X of f(W) = tanh(X W), the point W and the upstream gradient df."""
+    X = rng.normal(size=(N, D))
+    W = rng.normal(size=(D,) if K is None else (D, K)) / np.sqrt(D)
+    df = rng.normal(size=(N,) if K is None else (N, K))
+    return X, W, df
+
+
+def _symbol_points(rng: np.random.Generator) -> list[dict[sp.Symbol, sp.Float]]:
+    """Five random values of the symbols, in [-1.5, 1.5]."""
+    return [
+        {
+            SYMBOLS[n]: sp.Float(v)
+            for n, v in zip(SYMBOL_NAMES, rng.uniform(-1.5, 1.5, 6), strict=True)
+        }
+        for _ in range(5)
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------------------------
+
+FWD_CHAPTER = "the chapter *Forward pass and loss* (chapters/forward_pass_and_loss.md)"
+GRAD_CHAPTER = "the chapter *Gradients* (chapters/gradients.md)"
+BPTT_SECTION = "the notebook's section on backpropagation through time"
+BACKWARD_OUTPUTS = ("dx", "dh0", "dWx", "dWh", "db")
+AFFINE_OUTPUTS = ("dh", "dWo", "dbo")
 
 
 def _sizes(**sizes: int) -> str:
     return ", ".join(f"{name}={size}" for name, size in sizes.items())
 
 
-# ---------------------------------------------------------------------------------------------
-# rnn_forward
-# ---------------------------------------------------------------------------------------------
+# rnn_forward -------------------------------------------------------------------------------
 
 
-def _forward_h(student: Student, inputs: tuple[np.ndarray, ...], activation: str | None) -> Any:
-    """The student's h (validated) for ``inputs``; activation None uses the default argument."""
-    x, h0, Wx, Wh, b = inputs
-    N, T, _ = x.shape
-    H = Wh.shape[0]
+def _call_rnn_forward(
+    student: Student, inputs: tuple[np.ndarray, ...], activation: str | None
+) -> tuple[Any, Any]:
+    """The student's (h, cache); activation None uses the default argument."""
     kwargs = {} if activation is None else {"activation": activation}
     result = call_on_copies(student, "rnn_forward", *inputs, **kwargs)
-    h, _ = unpack("rnn_forward", result, ("h", "cache"))
+    return unpack("rnn_forward", result, ("h", "cache"))
+
+
+def _check_rnn_forward_h(
+    h: Any, inputs: tuple[np.ndarray, ...], activation: str, default: bool
+) -> None:
+    """The student's h (for ``inputs``) matches the reference."""
+    x, h0, Wx, Wh, b = inputs
+    N, T, D = x.shape
+    H = Wh.shape[0]
     hints = {(N, T + 1, H): "h must not include h0: it holds the T new states h_1 ... h_T"}
     if T == 1:
         hints[(N, H)] = "keep the time axis: h has shape (N, T, H) even when T = 1"
     hint = "h holds one state of H units per example and per time step"
-    return float_array("rnn_forward", "h", h, (N, T, H), "(N, T, H)", hints, hint)
-
-
-def _check_forward_values(
-    student: Student, inputs: tuple[np.ndarray, ...], activation: str, default: bool
-) -> None:
-    x, h0, Wx, Wh, b = inputs
-    h = _forward_h(student, inputs, None if default else activation)
-    expected, _ = ref_rnn_forward(x, h0, Wx, Wh, b, activation)
+    h = float_array("rnn_forward", "h", h, (N, T, H), "(N, T, H)", hints, hint)
+    expected = reference_rnn_forward(*inputs, activation)["h"]
     other = "relu" if activation == "tanh" else "tanh"
     called = "activation left at its default" if default else f"activation={activation!r}"
 
     def wrong(**changes: Any) -> Callable[[], np.ndarray]:
         arguments = {"x": x, "h0": h0, "Wx": Wx, "Wh": Wh, "b": b, "activation": activation}
-        return lambda: ref_rnn_forward(**{**arguments, **changes})[0]
+        return lambda: reference_rnn_forward(**{**arguments, **changes})["h"]
 
     variants = [
         (
@@ -204,7 +315,6 @@ def _check_forward_values(
             wrong(recurrent="none"),
         ),
     ]
-    N, T, D = x.shape
     compare(
         "rnn_forward",
         "h",
@@ -212,33 +322,42 @@ def _check_forward_values(
         expected,
         variants,
         f"compare with h_t = phi(x_t Wx + h_(t-1) Wh + b) in {FWD_CHAPTER}",
-        f"{called}, {_sizes(N=N, T=T, D=D, H=Wh.shape[0])}",
+        f"{called}, {_sizes(N=N, T=T, D=D, H=H)}",
     )
+
+
+def _check_rnn_forward(
+    student: Student, inputs: tuple[np.ndarray, ...], activation: str, default: bool
+) -> None:
+    h, _ = _call_rnn_forward(student, inputs, None if default else activation)
+    _check_rnn_forward_h(h, inputs, activation, default)
 
 
 def check_rnn_forward_tanh(student: Student, rng: np.random.Generator) -> None:
     """tanh, with the default argument and with activation="tanh"; N = 1, D != H, T > 1."""
-    for shape in FORWARD_SHAPES:
-        inputs = _rnn_inputs(rng, *shape, "tanh")
-        _check_forward_values(student, inputs, "tanh", default=True)
-        _check_forward_values(student, inputs, "tanh", default=False)
+    for N, T, D, H in FORWARD_SHAPES:
+        inputs = rnn_inputs(rng, N, D, H, "tanh", T=T)
+        _check_rnn_forward(student, inputs, "tanh", default=True)
+        _check_rnn_forward(student, inputs, "tanh", default=False)
 
 
 def check_rnn_forward_relu(student: Student, rng: np.random.Generator) -> None:
-    for shape in FORWARD_SHAPES:
-        _check_forward_values(student, _rnn_inputs(rng, *shape, "relu"), "relu", default=False)
+    """activation="relu"; N = 1, D != H, T > 1."""
+    for N, T, D, H in FORWARD_SHAPES:
+        _check_rnn_forward(student, rnn_inputs(rng, N, D, H, "relu", T=T), "relu", default=False)
 
 
 def check_rnn_forward_t1(student: Student, rng: np.random.Generator) -> None:
     """A sequence of one step: h has shape (N, 1, H) and holds h_1."""
     for N, D, H in ((1, 2, 3), (4, 3, 2)):
-        for activation in ("tanh", "relu"):
-            inputs = _rnn_inputs(rng, N, 1, D, H, activation)
-            _check_forward_values(student, inputs, activation, default=False)
+        for activation in ACTIVATIONS:
+            inputs = rnn_inputs(rng, N, D, H, activation, T=1)
+            _check_rnn_forward(student, inputs, activation, default=False)
 
 
 def check_rnn_forward_bad_activation(student: Student, rng: np.random.Generator) -> None:
-    inputs = _rnn_inputs(rng, 2, 3, 2, 3, "tanh")
+    """Any activation other than "tanh" or "relu" (case matters) raises ValueError."""
+    inputs = rnn_inputs(rng, 2, 2, 3, T=3)
     for bad in ("sigmoid", "Tanh", "RELU", ""):
         expect_value_error(
             student,
@@ -251,25 +370,19 @@ def check_rnn_forward_bad_activation(student: Student, rng: np.random.Generator)
         )
 
 
-# ---------------------------------------------------------------------------------------------
-# rnn_backward
-# ---------------------------------------------------------------------------------------------
+# rnn_backward ------------------------------------------------------------------------------
 
 
-def _backward_variants(
-    output: str,
-    dh: np.ndarray,
-    inputs: tuple[np.ndarray, ...],
-    activation: str,
-    ref: dict[str, np.ndarray],
-    extra: dict[str, np.ndarray],
+def _rnn_backward_variants(
+    output: str, dh: np.ndarray, inputs: tuple[np.ndarray, ...], activation: str, ref: Arrays
 ) -> list[Variant]:
-    x, h0, Wx, Wh, b = inputs
+    """Known mistakes of rnn_backward: their value of ``output`` (``ref``: the reference)."""
+    x, h0, _, _, _ = inputs
     N, T, _ = x.shape
-    da, prev = extra["da"], extra["prev"]
+    da, prev = ref["da"], ref["prev"]
 
     def without(**part: bool) -> Callable[[], np.ndarray]:
-        return lambda: ref_rnn_backward(dh, *inputs, activation, **part)[0][output]
+        return lambda: reference_rnn_backward(dh, *inputs, activation, **part)[output]
 
     variants = [
         (
@@ -288,16 +401,16 @@ def _backward_variants(
         "dWh": lambda: np.einsum("nk,nh->kh", prev[:, -1], da[:, -1]),
         "db": lambda: da[:, -1].sum(axis=0),
     }
-    if output in ("dWx", "dWh", "db"):
+    if output in last_step:
         variants += [
-            (
-                f"{output} is averaged over the batch; sum it over the examples",
-                lambda: ref[output] / N,
-            ),
-            (
-                f"{output} is averaged over time; the weights are shared, so "
-                "their gradient is the SUM of the contributions of all T steps",
-                lambda: ref[output] / T,
+            averaged(output, ref[output], "the batch", N, "sum it over the examples"),
+            averaged(
+                output,
+                ref[output],
+                "time",
+                T,
+                "the weights are shared, so their gradient is the SUM of the contributions of "
+                "all T steps",
             ),
             (
                 f"{output} holds the contribution of one step only; a shared "
@@ -306,19 +419,16 @@ def _backward_variants(
             ),
         ]
     if output in ("dWx", "dWh"):
+        factor = "x_t" if output == "dWx" else "h_(t-1)"
         variants.append(
-            (
-                f"{output} is transposed: {output} = sum over t of "
-                f"{'x_t' if output == 'dWx' else 'h_(t-1)'}.T @ da_t",
-                lambda: ref[output].T,
-            )
+            transposed(output, ref[output], f"{output} = sum over t of {factor}.T @ da_t")
         )
     if output == "dWh":
         variants.append(
             (
                 "dWh uses h_t where it needs the previous state h_(t-1) "
                 "(h0 at the first step): dWh = sum over t of h_(t-1).T @ da_t",
-                lambda: np.einsum("ntk,nth->kh", extra["h"], da),
+                lambda: np.einsum("ntk,nth->kh", ref["h"], da),
             )
         )
     if output == "dh0":
@@ -330,7 +440,7 @@ def _backward_variants(
             (
                 "dh0 equals the total gradient of h_1; pass it back "
                 "through the first cell: dh0 = da_1 @ Wh.T",
-                lambda: extra["total"][:, 0],
+                lambda: ref["total"][:, 0],
             ),
         ]
     if output == "dx":
@@ -342,90 +452,90 @@ def _backward_variants(
     return variants
 
 
-def _check_backward(student: Student, rng: np.random.Generator, output: str) -> None:
+def _check_rnn_backward(student: Student, rng: np.random.Generator, output: str) -> None:
     """rnn_backward: ``output`` matches the reference (tanh and relu; T >= 3, and T = 1)."""
-    position = BACKWARD_OUTPUTS.index(output)
     for N, T, D, H in BACKWARD_SHAPES:
-        for activation in ("tanh", "relu"):
-            inputs = _rnn_inputs(rng, N, T, D, H, activation)
-            x, h0, Wx, Wh, b = inputs
-            dh = rng.normal(size=(N, T, H))
-            h, cache = unpack(
-                "rnn_forward",
-                call_on_copies(student, "rnn_forward", *inputs, activation=activation),
-                ("h", "cache"),
-            )
-            result = unpack(
-                "rnn_backward", call_on_copies(student, "rnn_backward", dh, cache), BACKWARD_OUTPUTS
-            )
-            shapes = {"dx": x.shape, "dh0": h0.shape, "dWx": Wx.shape, "dWh": Wh.shape}
-            shapes["db"] = b.shape
-            hint = "sum db over the batch and over time" if output == "db" else ""
-            actual = float_array(
-                "rnn_backward", output, result[position], shapes[output], hint=hint
-            )
-            ref, extra = ref_rnn_backward(dh, *inputs, activation)
-            case = f"{activation}, {_sizes(N=N, T=T, D=D, H=H)}"
-            if not close(h, extra["h"]):
-                case += "; rnn_forward's h is wrong too: fix rnn_forward first"
-            compare(
-                "rnn_backward",
-                output,
-                actual,
-                ref[output],
-                _backward_variants(output, dh, inputs, activation, ref, extra),
-                f"compare with the BPTT formulas in {BPTT_SECTION} and {GRAD_CHAPTER}",
-                case,
+        for activation in ACTIVATIONS:
+            inputs = rnn_inputs(rng, N, D, H, activation, T=T)
+            _check_rnn_backward_case(
+                student, output, inputs, rng.normal(size=(N, T, H)), activation
             )
 
 
-# ---------------------------------------------------------------------------------------------
-# temporal_affine_forward / temporal_affine_backward
-# ---------------------------------------------------------------------------------------------
+def _check_rnn_backward_case(
+    student: Student, output: str, inputs: tuple[np.ndarray, ...], dh: np.ndarray, activation: str
+) -> None:
+    """One case of :func:`_check_rnn_backward`: forward, then backward with upstream ``dh``."""
+    with prerequisite("rnn_forward", "rnn_backward"):
+        h, cache = _call_rnn_forward(student, inputs, activation)
+    with prerequisite_on_failure(
+        "rnn_forward", "rnn_backward", lambda: _check_rnn_forward_h(h, inputs, activation, False)
+    ):
+        result = unpack(
+            "rnn_backward", call_on_copies(student, "rnn_backward", dh, cache), BACKWARD_OUTPUTS
+        )
+        ref = reference_rnn_backward(dh, *inputs, activation)
+        hint = "sum db over the batch and over time" if output == "db" else ""
+        actual = float_array(
+            "rnn_backward",
+            output,
+            result[BACKWARD_OUTPUTS.index(output)],
+            ref[output].shape,
+            hint=hint,
+        )
+        N, T, D = inputs[0].shape
+        compare(
+            "rnn_backward",
+            output,
+            actual,
+            ref[output],
+            _rnn_backward_variants(output, dh, inputs, activation, ref),
+            f"compare with the BPTT formulas in {BPTT_SECTION} and {GRAD_CHAPTER}",
+            f"{activation}, {_sizes(N=N, T=T, D=D, H=dh.shape[2])}",
+        )
 
-AFFINE_SHAPES = ((1, 3, 4, 2), (3, 1, 2, 3), (2, 4, 3, 3))  # (N, T, H, O): N = 1, T = 1, H = O
+
+# temporal_affine_forward and temporal_affine_backward --------------------------------------
 
 
-def _affine_inputs(rng: np.random.Generator, N: int, T: int, H: int, n_out: int) -> tuple:
-    return rng.normal(size=(N, T, H)), rng.normal(size=(H, n_out)), rng.normal(size=n_out)
+def _call_affine_forward(
+    student: Student, h: np.ndarray, Wo: np.ndarray, bo: np.ndarray
+) -> tuple[Any, Any]:
+    """The student's (out, cache)."""
+    result = call_on_copies(student, "temporal_affine_forward", h, Wo, bo)
+    return unpack("temporal_affine_forward", result, ("out", "cache"))
 
 
-def _affine_forward(student: Student, h: np.ndarray, Wo: np.ndarray, bo: np.ndarray) -> tuple:
-    """The student's (out, cache), and the reference out."""
-    out, cache = unpack(
-        "temporal_affine_forward",
-        call_on_copies(student, "temporal_affine_forward", h, Wo, bo),
-        ("out", "cache"),
-    )
-    return out, cache, np.einsum("nth,ho->nto", h, Wo) + bo
-
-
-def _affine_forward_variants(h: np.ndarray, Wo: np.ndarray, bo: np.ndarray) -> list[Variant]:
+def _check_affine_out(out: Any, h: np.ndarray, Wo: np.ndarray, bo: np.ndarray) -> None:
+    """The student's out (for h, Wo, bo) matches the reference."""
+    N, T, H = h.shape
+    n_out = Wo.shape[1]
+    out = float_array("temporal_affine_forward", "out", out, (N, T, n_out), "(N, T, O)")
     variants = [("the bias bo is missing", lambda: np.einsum("nth,ho->nto", h, Wo))]
-    if Wo.shape[0] == Wo.shape[1]:
+    if H == n_out:
         variants.append(
             (
                 "uses Wo transposed: out_t = h_t @ Wo + bo",
                 lambda: np.einsum("nth,oh->nto", h, Wo) + bo,
             )
         )
-    return variants
+    compare(
+        "temporal_affine_forward",
+        "out",
+        out,
+        reference_temporal_affine_forward(h, Wo, bo),
+        variants,
+        f"out[:, t] = h[:, t] @ Wo + bo at every step, see {FWD_CHAPTER}",
+        _sizes(N=N, T=T, H=H, O=n_out),
+    )
 
 
 def check_temporal_affine_forward_values(student: Student, rng: np.random.Generator) -> None:
-    for N, T, H, n_out in AFFINE_SHAPES:
-        h, Wo, bo = _affine_inputs(rng, N, T, H, n_out)
-        out, _, expected = _affine_forward(student, h, Wo, bo)
-        out = float_array("temporal_affine_forward", "out", out, (N, T, n_out), "(N, T, O)")
-        compare(
-            "temporal_affine_forward",
-            "out",
-            out,
-            expected,
-            _affine_forward_variants(h, Wo, bo),
-            f"out[:, t] = h[:, t] @ Wo + bo at every step, see {FWD_CHAPTER}",
-            _sizes(N=N, T=T, H=H, O=n_out),
-        )
+    """temporal_affine_forward: out matches the reference; N = 1, T = 1, H = O."""
+    for shape in AFFINE_SHAPES:
+        h, Wo, bo = _affine_inputs(rng, *shape)
+        out, _ = _call_affine_forward(student, h, Wo, bo)
+        _check_affine_out(out, h, Wo, bo)
 
 
 AFFINE_HINTS = {
@@ -435,7 +545,7 @@ AFFINE_HINTS = {
 }
 
 
-def _affine_variants(
+def _affine_backward_variants(
     output: str, h: np.ndarray, Wo: np.ndarray, dout: np.ndarray, expected: np.ndarray
 ) -> list[Variant]:
     N, T, H = h.shape
@@ -445,13 +555,15 @@ def _affine_variants(
         return [("uses Wo instead of Wo.T", lambda: np.einsum("nto,oh->nth", dout, Wo))]
     if output == "dWo":
         return [
-            ("dWo is transposed: dWo = sum over t of h_t.T @ dout_t", lambda: expected.T),
-            (
-                "dWo is averaged over batch and time; sum instead "
-                "(the 1/(N*T*O) of the mean already sits in dout)",
-                lambda: expected / (N * T),
+            transposed("dWo", expected, "dWo = sum over t of h_t.T @ dout_t"),
+            averaged(
+                "dWo",
+                expected,
+                "the batch and time",
+                N * T,
+                "the 1/(N*T*O) of the mean already sits in dout",
             ),
-            ("dWo is averaged over the batch; sum instead", lambda: expected / N),
+            averaged("dWo", expected, "the batch", N),
             (
                 "dWo holds the last step only; Wo is shared by all steps, so sum the "
                 "contributions of every step",
@@ -459,63 +571,66 @@ def _affine_variants(
             ),
         ]
     return [
-        ("dbo is averaged over batch and time; sum instead", lambda: expected / (N * T)),
-        ("dbo is averaged over the batch; sum instead", lambda: expected / N),
+        averaged("dbo", expected, "the batch and time", N * T),
+        averaged("dbo", expected, "the batch", N),
         ("dbo holds the last step only; sum over every step", lambda: dout[:, -1].sum(axis=0)),
     ]
 
 
 def _check_affine_backward(student: Student, rng: np.random.Generator, output: str) -> None:
-    """temporal_affine_backward: ``output`` matches the reference."""
-    names = ("dh", "dWo", "dbo")
+    """temporal_affine_backward: ``output`` matches the reference; N = 1, T = 1, H = O."""
     for N, T, H, n_out in AFFINE_SHAPES:
-        h, Wo, bo = _affine_inputs(rng, N, T, H, n_out)
-        dout = rng.normal(size=(N, T, n_out))
-        out, cache, expected_out = _affine_forward(student, h, Wo, bo)
+        inputs = _affine_inputs(rng, N, T, H, n_out)
+        _check_affine_backward_case(student, output, inputs, rng.normal(size=(N, T, n_out)))
+
+
+def _check_affine_backward_case(
+    student: Student, output: str, inputs: tuple[np.ndarray, ...], dout: np.ndarray
+) -> None:
+    """One case of :func:`_check_affine_backward`: forward, then backward with upstream ``dout``."""
+    h, Wo, _ = inputs
+    with prerequisite("temporal_affine_forward", "temporal_affine_backward"):
+        out, cache = _call_affine_forward(student, *inputs)
+    with prerequisite_on_failure(
+        "temporal_affine_forward",
+        "temporal_affine_backward",
+        lambda: _check_affine_out(out, *inputs),
+    ):
         result = unpack(
             "temporal_affine_backward",
             call_on_copies(student, "temporal_affine_backward", dout, cache),
-            names,
+            AFFINE_OUTPUTS,
         )
-        expected = {
-            "dh": np.einsum("nto,ho->nth", dout, Wo),
-            "dWo": np.einsum("nth,nto->ho", h, dout),
-            "dbo": np.einsum("nto->o", dout),
-        }[output]
+        expected = reference_temporal_affine_backward(dout, h, Wo)[output]
         actual = float_array(
             "temporal_affine_backward",
             output,
-            result[names.index(output)],
+            result[AFFINE_OUTPUTS.index(output)],
             expected.shape,
             hint=AFFINE_HINTS[output],
         )
-        case = _sizes(N=N, T=T, H=H, O=n_out)
-        if not close(out, expected_out):
-            case += "; temporal_affine_forward is wrong too: fix it first"
+        N, T, H = h.shape
         compare(
             "temporal_affine_backward",
             output,
             actual,
             expected,
-            _affine_variants(output, h, Wo, dout, expected),
+            _affine_backward_variants(output, h, Wo, dout, expected),
             f"{AFFINE_HINTS[output]}; see {GRAD_CHAPTER}",
-            case,
+            _sizes(N=N, T=T, H=H, O=Wo.shape[1]),
         )
 
 
-# ---------------------------------------------------------------------------------------------
-# mse_loss
-# ---------------------------------------------------------------------------------------------
-
-MSE_SHAPES = ((1, 3, 2), (4, 1, 3), (3, 5, 2))  # every case has T * O > 1 and size > N
+# mse_loss ----------------------------------------------------------------------------------
 
 
 def _mse_variants(output: str, pred: np.ndarray, target: np.ndarray) -> list[Variant]:
     N, T, _ = pred.shape
-    loss, dpred = ref_mse(pred, target)
+    reference = reference_mse_loss(pred, target)
     residual = pred - target
     squares = float(np.sum(residual**2))
     if output == "loss":
+        loss = reference["loss"]
         return [
             (
                 "this is the sum of squares; the loss is their mean, so use the mean "
@@ -547,9 +662,8 @@ def _mse_variants(output: str, pred: np.ndarray, target: np.ndarray) -> list[Var
             lambda: 2 * residual,
         ),
         ("the factor 2 from the square's derivative is missing", lambda: residual / pred.size),
-        (
-            "wrong sign: the derivative of (pred - target)**2 is 2 (pred - target)",
-            lambda: -dpred,
+        wrong_sign(
+            "dpred", reference["dpred"], "the derivative of (pred - target)**2 is 2 (pred - target)"
         ),
     ]
 
@@ -572,7 +686,7 @@ def _check_mse(student: Student, rng: np.random.Generator, output: str) -> None:
             "mse_loss",
             output,
             actual,
-            ref_mse(pred, target)[0 if output == "loss" else 1],
+            reference_mse_loss(pred, target)[output],
             _mse_variants(output, pred, target),
             formulas[output],
             f"shape {shape}",
@@ -580,44 +694,19 @@ def _check_mse(student: Student, rng: np.random.Generator, output: str) -> None:
 
 
 def check_mse_loss_value(student: Student, rng: np.random.Generator) -> None:
+    """mse_loss: the loss is the mean of the squared errors."""
     _check_mse(student, rng, "loss")
 
 
 def check_mse_loss_dpred(student: Student, rng: np.random.Generator) -> None:
+    """mse_loss: dpred is the gradient of that mean."""
     _check_mse(student, rng, "dpred")
 
 
-# ---------------------------------------------------------------------------------------------
-# clip_by_global_norm
-# ---------------------------------------------------------------------------------------------
+# clip_by_global_norm -----------------------------------------------------------------------
 
 
-def _grad_dicts(rng: np.random.Generator) -> Iterator[dict[str, np.ndarray]]:
-    """Gradient dicts of two to five arrays of different shapes and very different norms.
-
-    Their global norm lies between 1 and 10, so an epsilon of 1e-6 added to it (as PyTorch's
-    clip_grad_norm_ does) stays within the tolerances of autograder.checking.toolkit.
-    """
-    for D, H, n_out, names in (
-        (3, 2, 1, ("Wx", "Wh", "b", "Wo", "bo")),
-        (2, 4, 3, ("Wh", "b")),
-        (1, 3, 2, ("Wx", "Wo", "bo")),
-    ):
-        shapes = {"Wx": (D, H), "Wh": (H, H), "b": (H,), "Wo": (H, n_out), "bo": (n_out,)}
-        grads = {name: rng.normal(size=shapes[name]) * 10 ** rng.uniform(-1, 1) for name in names}
-        factor = 10 ** rng.uniform(0, 1) / ref_clip(grads, np.inf)[1]
-        yield {name: g * factor for name, g in grads.items()}
-
-
-def _clip_cases(rng: np.random.Generator, above: bool) -> Iterator[tuple[dict, float]]:
-    """(grads, max_norm) with total_norm above max_norm (and max_norm >= 0.1), or below it."""
-    for grads in _grad_dicts(rng):
-        _, total = ref_clip(grads, np.inf)
-        factor = rng.uniform(0.1, 0.8) if above else rng.uniform(1.1, 3.0)
-        yield grads, total * factor
-
-
-def _clip(student: Student, grads: dict[str, np.ndarray], max_norm: float) -> tuple[dict, Any]:
+def _clip(student: Student, grads: Arrays, max_norm: float) -> tuple[dict, Any]:
     """The student's (clipped, total_norm), after checking that clipped is a dict of arrays."""
     clipped, total_norm = unpack(
         "clip_by_global_norm",
@@ -636,12 +725,12 @@ def _clip(student: Student, grads: dict[str, np.ndarray], max_norm: float) -> tu
     return clipped, total_norm
 
 
-def _flat(arrays: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
+def _flat(arrays: Arrays, names: list[str]) -> np.ndarray:
     return np.concatenate([np.ravel(arrays[name]) for name in names])
 
 
-def _scaled_anyway(grads: dict[str, np.ndarray], max_norm: float) -> list[Variant]:
-    _, total = ref_clip(grads, max_norm)
+def _scaled_anyway(grads: Arrays, max_norm: float) -> list[Variant]:
+    total = _total_norm(grads)
     return [
         (
             "the arrays were scaled although total_norm is "
@@ -652,25 +741,24 @@ def _scaled_anyway(grads: dict[str, np.ndarray], max_norm: float) -> list[Varian
 
 
 def check_clip_by_global_norm_below_threshold(student: Student, rng: np.random.Generator) -> None:
+    """clip_by_global_norm: below the threshold every array comes back unchanged."""
     for grads, max_norm in _clip_cases(rng, above=False):
         clipped, _ = _clip(student, grads, max_norm)
         names = sorted(grads)
-        expected = _flat(grads, names)
-        _, total = ref_clip(grads, max_norm)
         compare(
             "clip_by_global_norm",
             "clipped",
             _flat(clipped, names),
-            expected,
+            _flat(grads, names),
             _scaled_anyway(grads, max_norm),
             "below the threshold every array must come back unchanged",
-            f"total_norm {total:.3g} <= max_norm {max_norm:.3g}, keys {names}",
+            f"total_norm {_total_norm(grads):.3g} <= max_norm {max_norm:.3g}, keys {names}",
         )
 
 
-def _scaling_variants(grads: dict[str, np.ndarray], max_norm: float) -> list[Variant]:
+def _scaling_variants(grads: Arrays, max_norm: float) -> list[Variant]:
     names = sorted(grads)
-    _, total = ref_clip(grads, max_norm)
+    total = _total_norm(grads)
     original = _flat(grads, names)
     norms = {name: np.linalg.norm(g) for name, g in grads.items()}
     per_array = {n: g * min(1.0, max_norm / norms[n]) for n, g in grads.items()}
@@ -699,23 +787,23 @@ def _scaling_variants(grads: dict[str, np.ndarray], max_norm: float) -> list[Var
 
 
 def check_clip_by_global_norm_scaling(student: Student, rng: np.random.Generator) -> None:
+    """clip_by_global_norm: above the threshold every array is scaled by max_norm / total."""
     for grads, max_norm in _clip_cases(rng, above=True):
         clipped, _ = _clip(student, grads, max_norm)
         names = sorted(grads)
-        ref, total = ref_clip(grads, max_norm)
         compare(
             "clip_by_global_norm",
             "clipped",
             _flat(clipped, names),
-            _flat(ref, names),
+            _flat(reference_clip_by_global_norm(grads, max_norm)["clipped"], names),
             _scaling_variants(grads, max_norm),
             "clipped[k] = grads[k] * max_norm / total_norm for every key k",
-            f"total_norm {total:.3g} > max_norm {max_norm:.3g}, keys {names}",
+            f"total_norm {_total_norm(grads):.3g} > max_norm {max_norm:.3g}, keys {names}",
         )
 
 
-def _total_norm_variants(grads: dict[str, np.ndarray], max_norm: float) -> list[Variant]:
-    _, expected = ref_clip(grads, max_norm)
+def _total_norm_variants(grads: Arrays, max_norm: float) -> list[Variant]:
+    expected = _total_norm(grads)
     norms = [float(np.linalg.norm(g)) for g in grads.values()]
     return [
         (
@@ -733,6 +821,7 @@ def _total_norm_variants(grads: dict[str, np.ndarray], max_norm: float) -> list[
 
 
 def check_clip_by_global_norm_total_norm(student: Student, rng: np.random.Generator) -> None:
+    """clip_by_global_norm: total_norm is the norm before clipping (below and above)."""
     for above in (False, True):
         for grads, max_norm in _clip_cases(rng, above):
             _, total_norm = _clip(student, grads, max_norm)
@@ -740,7 +829,7 @@ def check_clip_by_global_norm_total_norm(student: Student, rng: np.random.Genera
                 "clip_by_global_norm",
                 "total_norm",
                 float_scalar("clip_by_global_norm", "total_norm", total_norm),
-                ref_clip(grads, max_norm)[1],
+                _total_norm(grads),
                 _total_norm_variants(grads, max_norm),
                 "total_norm = sqrt(sum of squares of every entry of every array)",
                 f"keys {sorted(grads)}",
@@ -748,6 +837,7 @@ def check_clip_by_global_norm_total_norm(student: Student, rng: np.random.Genera
 
 
 def check_clip_by_global_norm_inputs_unchanged(student: Student, rng: np.random.Generator) -> None:
+    """clip_by_global_norm: the input dict and its arrays are left as they were."""
     for above in (False, True):
         for grads, max_norm in _clip_cases(rng, above):
             saved = copy_arrays(grads)
@@ -770,19 +860,7 @@ def check_clip_by_global_norm_inputs_unchanged(student: Student, rng: np.random.
                     )
 
 
-# ---------------------------------------------------------------------------------------------
-# numerical_gradient
-# ---------------------------------------------------------------------------------------------
-
-NUMGRAD_SHAPES = ((3, 2, 4), (1, 3, 2), (4, 3, None))  # (N, D, K); K None: x is a vector (D,)
-F_SOURCE = "lambda W: np.tanh(X @ W)"
-
-
-def _numgrad_case(rng: np.random.Generator, N: int, D: int, K: int | None) -> tuple:
-    X = rng.normal(size=(N, D))
-    W = rng.normal(size=(D,) if K is None else (D, K)) / np.sqrt(D)
-    df = rng.normal(size=(N,) if K is None else (N, K))
-    return X, W, df
+# numerical_gradient ------------------------------------------------------------------------
 
 
 def _unrestored(X: np.ndarray, W: np.ndarray, df: np.ndarray, h: float) -> np.ndarray:
@@ -802,11 +880,11 @@ def _numgrad_variants(
     return [
         ("twice too large: divide the difference by 2h, not by h", lambda: 2 * expected),
         ("half too small: divide the difference by 2h", lambda: expected / 2),
-        ("wrong sign: (f(x + h e_i) - f(x - h e_i)) / (2h)", lambda: -expected),
+        wrong_sign("the result", expected, "(f(x + h e_i) - f(x - h e_i)) / (2h)"),
         (
             "the upstream gradient df is ignored: entry i is "
             "sum(df * (f(x + h e_i) - f(x - h e_i))) / (2h)",
-            lambda: X.T @ (np.ones_like(df) / np.cosh(X @ W) ** 2),
+            lambda: reference_numerical_gradient(X, W, np.ones_like(df)),
         ),
         (
             "x is not restored after each perturbation, so later entries are evaluated at a "
@@ -827,7 +905,7 @@ def check_numerical_gradient_vjp(student: Student, rng: np.random.Generator) -> 
         grad = float_array(
             "numerical_gradient", "the result", grad, W.shape, hint="it has the shape of x"
         )
-        expected = X.T @ (df / np.cosh(X @ W) ** 2)  # the analytic vector-Jacobian product
+        expected = reference_numerical_gradient(X, W, df)
         compare(
             "numerical_gradient",
             "the result",
@@ -871,23 +949,16 @@ def check_numerical_gradient_x_unchanged(student: Student, rng: np.random.Genera
             )
 
 
-# ---------------------------------------------------------------------------------------------
-# The symbolic question: dL/dw for a one-unit RNN over two steps
-# ---------------------------------------------------------------------------------------------
-
-SYMBOL_NAMES = ("w", "u", "h0", "x1", "x2", "y")
-SYMBOLS = dict(zip(SYMBOL_NAMES, sp.symbols(SYMBOL_NAMES, real=True), strict=True))
+# The symbolic question: dL/dw for a one-unit RNN over two steps ----------------------------
 
 
-def _truth() -> tuple[sp.Expr, list[tuple[str, sp.Expr]]]:
-    """dL/dw by SymPy's own differentiation, and some wrong answers with their causes."""
-    w, u, h0, x1, x2, y = (SYMBOLS[name] for name in SYMBOL_NAMES)
-    h1 = sp.tanh(w * h0 + u * x1)
-    h2 = sp.tanh(w * h1 + u * x2)
-    loss = (h2 - y) ** 2 / 2
-    truth = sp.diff(loss, w)
+def _dl_dw_variants() -> list[tuple[str, sp.Expr]]:
+    """Wrong answers for dL/dw, each with its cause."""
+    loss, h1, h2 = _two_steps()
+    w, u, h0, _, _, y = (SYMBOLS[name] for name in SYMBOL_NAMES)
+    truth = reference_dl_dw()
     g1, g2 = 1 - h1**2, 1 - h2**2
-    wrong = [
+    return [
         (
             "the path through h1 is missing: w also acts at step 1, and h1 reaches the loss "
             "through step 2, so dL/dw = dL/da2 * (h1 + w * tanh'(a1) * h0) (BPTT's carry)",
@@ -907,7 +978,6 @@ def _truth() -> tuple[sp.Expr, list[tuple[str, sp.Expr]]]:
         ("this is dL/du, the derivative with respect to the INPUT weight u", sp.diff(loss, u)),
         ("this is dL/dh0", sp.diff(loss, h0)),
     ]
-    return truth, wrong
 
 
 def _rational_form(expr: sp.Expr) -> sp.Expr:
@@ -953,7 +1023,7 @@ def _equal(student: sp.Expr, truth: sp.Expr) -> bool:
     return sp.simplify(student - truth) == 0
 
 
-def _numbers(expr: sp.Expr, points: list[dict[sp.Symbol, float]]) -> np.ndarray:
+def _numbers(expr: sp.Expr, points: list[dict[sp.Symbol, sp.Float]]) -> np.ndarray:
     values = []
     for point in points:
         try:
@@ -964,6 +1034,7 @@ def _numbers(expr: sp.Expr, points: list[dict[sp.Symbol, float]]) -> np.ndarray:
 
 
 def check_dl_dw_symbolic(student: Student, rng: np.random.Generator) -> None:
+    """dL_dw is a SymPy expression equal to dL/dw (proved, after agreeing at random points)."""
     answer = student.sympy_value("dL_dw")
     if not isinstance(answer, sp.Expr) or isinstance(answer, sp.MatrixBase):
         raise CheckFailed(f"dL_dw must be a scalar SymPy expression, got {type(answer).__name__}")
@@ -977,14 +1048,8 @@ def check_dl_dw_symbolic(student: Student, rng: np.random.Generator) -> None:
         )
     # The same names with other assumptions (sp.Symbol("w") without real=True) mean the same.
     answer = answer.xreplace({s: SYMBOLS[str(s)] for s in answer.free_symbols})
-    truth, wrong = _truth()
-    points = [
-        {
-            SYMBOLS[n]: sp.Float(v)
-            for n, v in zip(SYMBOL_NAMES, rng.uniform(-1.5, 1.5, 6), strict=True)
-        }
-        for _ in range(5)
-    ]
+    truth = reference_dl_dw()
+    points = _symbol_points(rng)
     got, expected = _numbers(answer, points), _numbers(truth, points)
     if close(got, expected):
         if _equal(answer, truth):
@@ -997,7 +1062,7 @@ def check_dl_dw_symbolic(student: Student, rng: np.random.Generator) -> None:
     cause = diagnose(
         got,
         expected,
-        [(why, lambda expr=expr: _numbers(expr, points)) for why, expr in wrong],
+        [(why, lambda expr=expr: _numbers(expr, points)) for why, expr in _dl_dw_variants()],
         "compare with the chain rule through both steps (BPTT): w is used at step 1 AND at step 2",
     )
     error = float(np.nanmax(np.abs(got - expected))) if np.isfinite(got).any() else float("nan")
@@ -1010,18 +1075,12 @@ CHECKS: dict[str, Check] = {
     "rnn_forward_t1": check_rnn_forward_t1,
     "rnn_forward_bad_activation": check_rnn_forward_bad_activation,
     "temporal_affine_forward_values": check_temporal_affine_forward_values,
-    **{
-        f"temporal_affine_backward_{output.lower()}": partial(_check_affine_backward, output=output)
-        for output in ("dh", "dWo", "dbo")
-    },
+    **gradient_checks("temporal_affine_backward", AFFINE_OUTPUTS, _check_affine_backward),
     "mse_loss_value": check_mse_loss_value,
     "mse_loss_dpred": check_mse_loss_dpred,
     "numerical_gradient_vjp": check_numerical_gradient_vjp,
     "numerical_gradient_x_unchanged": check_numerical_gradient_x_unchanged,
-    **{
-        f"rnn_backward_{output.lower()}": partial(_check_backward, output=output)
-        for output in BACKWARD_OUTPUTS
-    },
+    **gradient_checks("rnn_backward", BACKWARD_OUTPUTS, _check_rnn_backward),
     "clip_by_global_norm_below_threshold": check_clip_by_global_norm_below_threshold,
     "clip_by_global_norm_scaling": check_clip_by_global_norm_scaling,
     "clip_by_global_norm_total_norm": check_clip_by_global_norm_total_norm,

@@ -1,4 +1,4 @@
-"""Trusted checks of the assignment *cells*: one step of a vanilla RNN cell and of an LSTM cell.
+"""Checks of the assignment *cells*: one step of a vanilla RNN cell and of an LSTM cell.
 
 ``CHECKS`` maps the grade_id of every graded test cell of ``cells.ipynb`` to its check. A check
 treats the student's functions as black boxes (through :class:`autograder.checking.api.Student`),
@@ -9,8 +9,9 @@ products as ``np.einsum`` sums, ``tanh'`` as ``1 / cosh**2``, the logistic funct
 name. When an answer is wrong, the check compares it with the answers that known mistakes
 produce and names the likely cause.
 
-The backward checks run the student's forward function first (its cache is the backward pass's
-input) and stop with the forward's diagnosis when the forward pass is wrong.
+The backward checks run the student's forward function first, under
+:func:`~autograder.checking.toolkit.prerequisite` (its cache is the backward pass's input): a
+wrong forward pass fails them too, with the forward's diagnosis.
 """
 
 from __future__ import annotations
@@ -23,20 +24,187 @@ import numpy as np
 
 from autograder.checking.api import Check, Student
 from autograder.checking.toolkit import (
+    ACTIVATIONS,
+    Arrays,
     Variant,
     activation_derivative,
+    averaged,
     call_on_copies,
     compare,
     expect_value_error,
     float_array,
+    gradient_checks,
     prerequisite,
+    rnn_inputs,
+    transposed,
     unpack,
+    wrong_sign,
 )
 from autograder.checking.toolkit import activation as phi
 
-Arrays = dict[str, np.ndarray]
+# ---------------------------------------------------------------------------------------------
+# Independent references
+# ---------------------------------------------------------------------------------------------
 
-RELU_MARGIN = 1e-3  # ReLU pre-activations are kept this far from the kink at 0
+GATES = ("i", "f", "g", "o")  # PyTorch's order of the LSTM's gate blocks
+
+
+def _preactivation(x: np.ndarray, h_prev: np.ndarray, Wx: np.ndarray, Wh: np.ndarray) -> np.ndarray:
+    return np.einsum("nd,dk->nk", x, Wx) + np.einsum("nj,jk->nk", h_prev, Wh)
+
+
+def reference_rnn_step_forward(
+    x: np.ndarray,
+    h_prev: np.ndarray,
+    Wx: np.ndarray,
+    Wh: np.ndarray,
+    b: np.ndarray,
+    activation: str,
+) -> Arrays:
+    """Pre-activation ``a`` and next state ``h_next`` of one vanilla RNN step."""
+    a = _preactivation(x, h_prev, Wx, Wh) + b[np.newaxis, :]
+    return {"a": a, "h_next": phi(a, activation)}
+
+
+def _rnn_gradients(
+    x: np.ndarray, h_prev: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, da: np.ndarray
+) -> Arrays:
+    """The gradients of x, h_prev, Wx, Wh and b, given the pre-activation's gradient ``da``."""
+    return {
+        "dx": np.einsum("nk,dk->nd", da, Wx),
+        "dh_prev": np.einsum("nk,jk->nj", da, Wh),
+        "dWx": np.einsum("nd,nk->dk", x, da),
+        "dWh": np.einsum("nj,nk->jk", h_prev, da),
+        "db": np.einsum("nk->k", da),
+    }
+
+
+def reference_rnn_step_backward(
+    dh_next: np.ndarray,
+    x: np.ndarray,
+    h_prev: np.ndarray,
+    Wx: np.ndarray,
+    Wh: np.ndarray,
+    b: np.ndarray,
+    activation: str,
+) -> Arrays:
+    """The five gradients of one vanilla RNN step, given the upstream gradient ``dh_next``."""
+    a = reference_rnn_step_forward(x, h_prev, Wx, Wh, b, activation)["a"]
+    return _rnn_gradients(x, h_prev, Wx, Wh, dh_next * activation_derivative(a, activation))
+
+
+def reference_stack_weights(Wx: np.ndarray, Wh: np.ndarray) -> np.ndarray:
+    """W = [[Wx], [Wh]], filled block by block."""
+    D, H = Wx.shape
+    W = np.empty((D + H, H))
+    W[:D], W[D:] = Wx, Wh
+    return W
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def reference_lstm_step_forward(
+    x: np.ndarray,
+    h_prev: np.ndarray,
+    c_prev: np.ndarray,
+    Wx: np.ndarray,
+    Wh: np.ndarray,
+    b: np.ndarray,
+    order: tuple[str, ...] = GATES,
+    bias: bool = True,
+) -> Arrays:
+    """Pre-activations, gates, ``c_next`` and ``h_next`` of one LSTM step.
+
+    ``order`` names the gates of the column blocks of ``a`` and ``bias=False`` leaves b out
+    (both model a mistake).
+    """
+    H = h_prev.shape[1]
+    a = _preactivation(x, h_prev, Wx, Wh) + (b[np.newaxis, :] if bias else 0.0)
+    z = {name: a[:, k * H : (k + 1) * H] for k, name in enumerate(order)}
+    gates = {
+        "i": _sigmoid(z["i"]),
+        "f": _sigmoid(z["f"]),
+        "g": np.tanh(z["g"]),
+        "o": _sigmoid(z["o"]),
+    }
+    c_next = gates["f"] * c_prev + gates["i"] * gates["g"]
+    return {
+        "a": a,
+        **{f"z{name}": value for name, value in z.items()},
+        **gates,
+        "c_next": c_next,
+        "h_next": gates["o"] * np.tanh(c_next),
+    }
+
+
+def reference_lstm_step_backward(
+    dh_next: np.ndarray,
+    dc_next: np.ndarray,
+    x: np.ndarray,
+    h_prev: np.ndarray,
+    c_prev: np.ndarray,
+    Wx: np.ndarray,
+    Wh: np.ndarray,
+    b: np.ndarray,
+    *,
+    forget: bool = True,
+    carry: bool = True,
+    tanh_c_derivative: bool = True,
+    gate_derivatives: bool = True,
+    order: tuple[str, ...] = GATES,
+) -> Arrays:
+    """The six gradients of one LSTM step.
+
+    The keywords switch off one part of the chain rule (or reorder the gate blocks of the
+    pre-activation gradient) to model a mistake; the defaults give the right gradients.
+    """
+    fw = reference_lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b)
+    H = h_prev.shape[1]
+    tanh_derivative = activation_derivative(fw["c_next"], "tanh") if tanh_c_derivative else 1.0
+    dc = (dc_next if carry else 0.0) + dh_next * fw["o"] * tanh_derivative
+    d_gate = {
+        "i": dc * fw["g"],
+        "f": dc * c_prev,
+        "g": dc * fw["i"],
+        "o": dh_next * np.tanh(fw["c_next"]),
+    }
+    if gate_derivatives:
+        d_z = {
+            name: d_gate[name] * (_sigmoid(fw[f"z{name}"]) * _sigmoid(-fw[f"z{name}"]))
+            for name in ("i", "f", "o")
+        }
+        d_z["g"] = d_gate["g"] * activation_derivative(fw["zg"], "tanh")
+    else:
+        d_z = d_gate
+    da = np.empty_like(fw["a"])
+    for k, name in enumerate(order):
+        da[:, k * H : (k + 1) * H] = d_z[name]
+    grads = _rnn_gradients(x, h_prev, Wx, Wh, da)
+    grads["dc_prev"] = dc * fw["f"] if forget else dc
+    return grads
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+# ---------------------------------------------------------------------------------------------
+
+RNN_SHAPES = [(1, 2, 3), (3, 4, 2), (4, 3, 5)]  # (N, D, H): N = 1, D != H, a general case
+CONCAT_SHAPES = [(2, 3, 3), (1, 2, 3), (4, 5, 2)]  # D = H first: a swapped order still runs
+STACK_SHAPES = [(3, 3), (1, 3), (4, 2), (2, 5)]  # (D, H); square first: side by side still runs
+LSTM_SHAPES = [(1, 2, 3), (3, 4, 2), (4, 3, 5)]
+
+
+def _lstm_inputs(rng: np.random.Generator, N: int, D: int, H: int) -> tuple[np.ndarray, ...]:
+    """Random ``(x, h_prev, c_prev, Wx, Wh, b)`` of one LSTM step (four gate blocks)."""
+    x, h_prev, Wx, Wh, b = rnn_inputs(rng, N, D, H, gates=len(GATES))
+    return x, h_prev, rng.standard_normal((N, H)), Wx, Wh, b
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------------------------
 
 CELL_CHAPTER = (
     "compare with the formula in the chapter *The vanilla RNN cell* (chapters/vanilla_rnn_cell.md)"
@@ -55,12 +223,6 @@ LSTM_BACKWARD_FORMULA = (
     "dc = dc_next + dh_next * o * (1 - tanh(c_next)**2), then the gate gradients, their "
     "pre-activation derivatives and the products with Wx, Wh"
 )
-
-RNN_SHAPES = [(1, 2, 3), (3, 4, 2), (4, 3, 5)]  # (N, D, H): N = 1, D != H, a general case
-CONCAT_SHAPES = [(2, 3, 3), (1, 2, 3), (4, 5, 2)]  # D = H first: a swapped order still runs
-STACK_SHAPES = [(3, 3), (1, 3), (4, 2), (2, 5)]  # (D, H); square first: side by side still runs
-LSTM_SHAPES = [(1, 2, 3), (3, 4, 2), (4, 3, 5)]
-GATES = ("i", "f", "g", "o")  # PyTorch's order of the LSTM's gate blocks
 GRADIENTS = {
     "rnn_step_backward": ("dx", "dh_prev", "dWx", "dWh", "db"),
     "lstm_step_backward": ("dx", "dh_prev", "dc_prev", "dWx", "dWh", "db"),
@@ -85,27 +247,6 @@ SHAPE_NAMES = {
 SHARED = ("dWx", "dWh", "db")  # gradients of parameters shared by the N examples
 
 
-# --------------------------------------------------------------------------------------------
-# Known mistakes of any output, and the comparison with them
-# --------------------------------------------------------------------------------------------
-
-
-def _generic_variants(expected: np.ndarray, batch: int | None) -> list[Variant]:
-    """Mistakes that can hit any output: sign, transpose, and a mean over the batch."""
-    variants: list[Variant] = [("wrong sign", lambda: -expected)]
-    if expected.ndim == 2 and expected.shape[0] == expected.shape[1]:
-        variants.append(("it is transposed", lambda: expected.T))
-    if batch is not None and batch > 1:
-        variants.append(
-            (
-                "it is the mean over the batch instead of the sum (a parameter shared by all N "
-                "examples receives the sum of their gradients)",
-                lambda: expected / batch,
-            )
-        )
-    return variants
-
-
 def _compare(
     function: str,
     output: str,
@@ -116,9 +257,13 @@ def _compare(
     case: str,
     batch: int | None = None,
 ) -> None:
-    """:func:`compare`, with the generic mistakes after the specific ``variants``."""
-    variants = [*variants, *_generic_variants(expected, batch)]
-    compare(function, output, actual, expected, variants, fallback, case)
+    """:func:`compare`, with the mistakes any output can have after the specific ``variants``:
+    the wrong sign, a transpose and, for a parameter shared by the ``batch``, a mean over it."""
+    generic = [wrong_sign(output, expected), transposed(output, expected)]
+    if batch is not None:
+        why = "a parameter shared by all N examples receives the sum of their gradients"
+        generic.append(averaged(output, expected, "the batch", batch, why))
+    compare(function, output, actual, expected, [*variants, *generic], fallback, case)
 
 
 def _pick(variants: list[tuple[str, Callable[[], Arrays]]], output: str) -> list[Variant]:
@@ -126,78 +271,39 @@ def _pick(variants: list[tuple[str, Callable[[], Arrays]]], output: str) -> list
     return [(cause, lambda thunk=thunk: thunk()[output]) for cause, thunk in variants]
 
 
-# --------------------------------------------------------------------------------------------
-# Vanilla RNN cell: reference, inputs, known mistakes
-# --------------------------------------------------------------------------------------------
+def _check_gradient(
+    student: Student,
+    function: str,
+    output: str,
+    upstream: tuple[np.ndarray, ...],
+    cache: Any,
+    expected: np.ndarray,
+    variants: list[Variant],
+    fallback: str,
+    case: str,
+) -> None:
+    """Call the student's backward ``function`` and check one of its gradients."""
+    names = GRADIENTS[function]
+    result = unpack(function, call_on_copies(student, function, *upstream, cache), names)
+    N = upstream[0].shape[0]
+    hints = {(N, *expected.shape): "sum over the batch (axis 0)"} if output == "db" else None
+    actual = float_array(
+        function,
+        output,
+        result[names.index(output)],
+        expected.shape,
+        SHAPE_NAMES[function][output],
+        hints,
+    )
+    batch = N if output in SHARED else None
+    _compare(function, output, actual, expected, variants, fallback, case, batch)
 
 
-def _preactivation(x: np.ndarray, h_prev: np.ndarray, Wx: np.ndarray, Wh: np.ndarray) -> np.ndarray:
-    return np.einsum("nd,dk->nk", x, Wx) + np.einsum("nj,jk->nk", h_prev, Wh)
+# rnn_step_forward --------------------------------------------------------------------------
 
 
-def rnn_forward_reference(
-    x: np.ndarray,
-    h_prev: np.ndarray,
-    Wx: np.ndarray,
-    Wh: np.ndarray,
-    b: np.ndarray,
-    activation: str,
-) -> Arrays:
-    """Pre-activation ``a`` and next state ``h`` of one vanilla RNN step."""
-    a = _preactivation(x, h_prev, Wx, Wh) + b[np.newaxis, :]
-    return {"a": a, "h": phi(a, activation)}
-
-
-def _rnn_gradients(
-    x: np.ndarray, h_prev: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, da: np.ndarray
-) -> Arrays:
-    return {
-        "dx": np.einsum("nk,dk->nd", da, Wx),
-        "dh_prev": np.einsum("nk,jk->nj", da, Wh),
-        "dWx": np.einsum("nd,nk->dk", x, da),
-        "dWh": np.einsum("nj,nk->jk", h_prev, da),
-        "db": np.einsum("nk->k", da),
-    }
-
-
-def rnn_backward_reference(
-    dh_next: np.ndarray,
-    x: np.ndarray,
-    h_prev: np.ndarray,
-    Wx: np.ndarray,
-    Wh: np.ndarray,
-    b: np.ndarray,
-    activation: str,
-) -> Arrays:
-    """The five gradients of one vanilla RNN step, given the upstream gradient ``dh_next``."""
-    a = rnn_forward_reference(x, h_prev, Wx, Wh, b, activation)["a"]
-    return _rnn_gradients(x, h_prev, Wx, Wh, dh_next * activation_derivative(a, activation))
-
-
-def _rnn_inputs(rng: np.random.Generator, N: int, D: int, H: int, activation: str) -> Arrays:
-    """Random inputs; for ReLU, pre-activations of both signs and none near the kink."""
-    for _ in range(1000):
-        p = {
-            "x": rng.standard_normal((N, D)),
-            "h_prev": np.tanh(rng.standard_normal((N, H))),
-            "Wx": rng.standard_normal((D, H)) / np.sqrt(D),
-            "Wh": rng.standard_normal((H, H)) / np.sqrt(H),
-            "b": 0.5 * rng.standard_normal(H),
-        }
-        a = _preactivation(p["x"], p["h_prev"], p["Wx"], p["Wh"]) + p["b"]
-        if activation == "tanh" or (
-            np.min(np.abs(a)) > RELU_MARGIN and np.any(a > 0) and np.any(a < 0)
-        ):
-            return p
-    raise RuntimeError("could not draw ReLU inputs away from the kink")  # never in practice
-
-
-def _rnn_args(p: Arrays) -> tuple[np.ndarray, ...]:
-    return p["x"], p["h_prev"], p["Wx"], p["Wh"], p["b"]
-
-
-def _rnn_forward_variants(p: Arrays, activation: str) -> list[Variant]:
-    x, h_prev, Wx, Wh, b = _rnn_args(p)
+def _rnn_forward_variants(inputs: tuple[np.ndarray, ...], activation: str) -> list[Variant]:
+    x, h_prev, Wx, Wh, b = inputs
     other = "relu" if activation == "tanh" else "tanh"
     a = _preactivation(x, h_prev, Wx, Wh) + b
     return [
@@ -224,18 +330,22 @@ def _rnn_forward_hints(N: int, H: int) -> dict[tuple[int, ...], str]:
     }
 
 
-def _describe_rnn(p: Arrays, activation: str) -> str:
-    N, D = p["x"].shape
-    return f"N={N}, D={D}, H={p['Wh'].shape[0]}, activation={activation!r}"
+def _describe_rnn(inputs: tuple[np.ndarray, ...], activation: str) -> str:
+    N, D = inputs[0].shape
+    return f"N={N}, D={D}, H={inputs[3].shape[0]}, activation={activation!r}"
 
 
 def _checked_rnn_forward(
-    student: Student, p: Arrays, activation: str, caller: str | None = None, default: bool = False
+    student: Student,
+    inputs: tuple[np.ndarray, ...],
+    activation: str,
+    caller: str | None = None,
+    default: bool = False,
 ) -> Any:
     """Run the student's rnn_step_forward, check h_next, and return the cache."""
     kwargs = {} if default else {"activation": activation}
-    result = call_on_copies(student, "rnn_step_forward", *_rnn_args(p), **kwargs)
-    N, H = p["h_prev"].shape
+    result = call_on_copies(student, "rnn_step_forward", *inputs, **kwargs)
+    N, H = inputs[1].shape
     with prerequisite("rnn_step_forward", caller):
         h_next, cache = unpack("rnn_step_forward", result, ("h_next", "cache"))
         h_next = float_array(
@@ -245,21 +355,52 @@ def _checked_rnn_forward(
             "rnn_step_forward",
             "h_next",
             h_next,
-            rnn_forward_reference(*_rnn_args(p), activation)["h"],
-            _rnn_forward_variants(p, activation),
+            reference_rnn_step_forward(*inputs, activation)["h_next"],
+            _rnn_forward_variants(inputs, activation),
             CELL_CHAPTER,
-            _describe_rnn(p, activation) + (" (activation left at its default)" if default else ""),
+            _describe_rnn(inputs, activation)
+            + (" (activation left at its default)" if default else ""),
         )
     return cache
 
 
+def check_rnn_step_forward_tanh_values(student: Student, rng: np.random.Generator) -> None:
+    """rnn_step_forward: h_next with tanh (and tanh is the default activation)."""
+    for k, (N, D, H) in enumerate(RNN_SHAPES):
+        _checked_rnn_forward(student, rnn_inputs(rng, N, D, H, "tanh"), "tanh", default=k == 0)
+
+
+def check_rnn_step_forward_relu_values(student: Student, rng: np.random.Generator) -> None:
+    """rnn_step_forward: h_next with activation='relu'."""
+    for N, D, H in RNN_SHAPES:
+        _checked_rnn_forward(student, rnn_inputs(rng, N, D, H, "relu"), "relu")
+
+
+def check_rnn_step_forward_bad_activation(student: Student, rng: np.random.Generator) -> None:
+    """rnn_step_forward: any activation other than 'tanh' or 'relu' raises ValueError."""
+    inputs = rnn_inputs(rng, 2, 3, 4)
+    for bad in ("sigmoid", "linear"):
+        expect_value_error(
+            student,
+            "rnn_step_forward",
+            inputs,
+            {"activation": bad},
+            naming="activation",
+            what=f"activation={bad!r}",
+            hint="accept only 'tanh' and 'relu'",
+        )
+
+
+# rnn_step_backward -------------------------------------------------------------------------
+
+
 def _rnn_backward_variants(
-    p: Arrays, activation: str, dh_next: np.ndarray, output: str
+    inputs: tuple[np.ndarray, ...], activation: str, dh_next: np.ndarray, output: str
 ) -> list[Variant]:
     """Known mistakes of the backward pass: their value of ``output``."""
-    x, h_prev, Wx, Wh, b = _rnn_args(p)
-    forward = rnn_forward_reference(x, h_prev, Wx, Wh, b, activation)
-    a, h = forward["a"], forward["h"]
+    x, h_prev, Wx, Wh, _ = inputs
+    forward = reference_rnn_step_forward(*inputs, activation)
+    a, h = forward["a"], forward["h_next"]
     da = dh_next * activation_derivative(a, activation)
     right = _rnn_gradients(x, h_prev, Wx, Wh, da)
     variants: list[tuple[str, Callable[[], Arrays]]] = []
@@ -301,98 +442,27 @@ def _rnn_backward_variants(
     return _pick(variants, output)
 
 
-def _check_gradient(
-    student: Student,
-    function: str,
-    output: str,
-    upstream: tuple[np.ndarray, ...],
-    cache: Any,
-    expected: np.ndarray,
-    variants: list[Variant],
-    fallback: str,
-    case: str,
-) -> None:
-    """Call the student's backward ``function`` and check one of its gradients."""
-    names = GRADIENTS[function]
-    result = unpack(function, call_on_copies(student, function, *upstream, cache), names)
-    N = upstream[0].shape[0]
-    hints = {(N, *expected.shape): "sum over the batch (axis 0)"} if output == "db" else None
-    actual = float_array(
-        function,
-        output,
-        result[names.index(output)],
-        expected.shape,
-        SHAPE_NAMES[function][output],
-        hints,
-    )
-    batch = N if output in SHARED else None
-    _compare(function, output, actual, expected, variants, fallback, case, batch)
+def _check_rnn_step_backward(student: Student, rng: np.random.Generator, output: str) -> None:
+    """rnn_step_backward: ``output`` matches the reference (tanh and relu)."""
+    for activation in ACTIVATIONS:
+        for N, D, H in RNN_SHAPES:
+            inputs = rnn_inputs(rng, N, D, H, activation)
+            cache = _checked_rnn_forward(student, inputs, activation, caller="rnn_step_backward")
+            dh_next = rng.standard_normal((N, H))
+            _check_gradient(
+                student,
+                "rnn_step_backward",
+                output,
+                (dh_next,),
+                cache,
+                reference_rnn_step_backward(dh_next, *inputs, activation)[output],
+                _rnn_backward_variants(inputs, activation, dh_next, output),
+                GRADIENTS_CHAPTER,
+                _describe_rnn(inputs, activation),
+            )
 
 
-def _rnn_backward_check(output: str) -> Check:
-    """A check of one output of rnn_step_backward, for tanh and for relu."""
-
-    def check(student: Student, rng: np.random.Generator) -> None:
-        for activation in ("tanh", "relu"):
-            for N, D, H in RNN_SHAPES:
-                p = _rnn_inputs(rng, N, D, H, activation)
-                cache = _checked_rnn_forward(student, p, activation, caller="rnn_step_backward")
-                dh_next = rng.standard_normal((N, H))
-                _check_gradient(
-                    student,
-                    "rnn_step_backward",
-                    output,
-                    (dh_next,),
-                    cache,
-                    rnn_backward_reference(dh_next, *_rnn_args(p), activation)[output],
-                    _rnn_backward_variants(p, activation, dh_next, output),
-                    GRADIENTS_CHAPTER,
-                    _describe_rnn(p, activation),
-                )
-
-    check.__name__ = f"check_rnn_step_backward_{output.lower()}"
-    check.__doc__ = f"rnn_step_backward: {output} matches the reference (tanh and relu)."
-    return check
-
-
-def check_rnn_step_forward_tanh_values(student: Student, rng: np.random.Generator) -> None:
-    """rnn_step_forward: h_next with tanh (and tanh is the default activation)."""
-    for k, (N, D, H) in enumerate(RNN_SHAPES):
-        p = _rnn_inputs(rng, N, D, H, "tanh")
-        _checked_rnn_forward(student, p, "tanh", default=k == 0)
-
-
-def check_rnn_step_forward_relu_values(student: Student, rng: np.random.Generator) -> None:
-    """rnn_step_forward: h_next with activation='relu'."""
-    for N, D, H in RNN_SHAPES:
-        _checked_rnn_forward(student, _rnn_inputs(rng, N, D, H, "relu"), "relu")
-
-
-def check_rnn_step_forward_bad_activation(student: Student, rng: np.random.Generator) -> None:
-    """rnn_step_forward: any activation other than 'tanh' or 'relu' raises ValueError."""
-    p = _rnn_inputs(rng, 2, 3, 4, "tanh")
-    for bad in ("sigmoid", "linear"):
-        expect_value_error(
-            student,
-            "rnn_step_forward",
-            _rnn_args(p),
-            {"activation": bad},
-            naming="activation",
-            what=f"activation={bad!r}",
-            hint="accept only 'tanh' and 'relu'",
-        )
-
-
-# --------------------------------------------------------------------------------------------
-# One matrix on the concatenated input
-# --------------------------------------------------------------------------------------------
-
-
-def _stack_reference(Wx: np.ndarray, Wh: np.ndarray) -> np.ndarray:
-    D, H = Wx.shape
-    W = np.empty((D + H, H))
-    W[:D], W[D:] = Wx, Wh
-    return W
+# stack_weights and concat_step_forward -----------------------------------------------------
 
 
 def check_stack_weights_values(student: Student, rng: np.random.Generator) -> None:
@@ -419,16 +489,16 @@ def check_stack_weights_values(student: Student, rng: np.random.Generator) -> No
             "stack_weights",
             "W",
             W,
-            _stack_reference(Wx, Wh),
+            reference_stack_weights(Wx, Wh),
             [wh_on_top],
             f"Wx must fill the first D rows and Wh the last H rows; {CELL_CHAPTER}",
             f"D={D}, H={H}",
         )
 
 
-def _concat_variants(p: Arrays, activation: str) -> list[Variant]:
-    x, h_prev, Wx, Wh, b = _rnn_args(p)
-    variants = _rnn_forward_variants(p, activation)
+def _concat_variants(inputs: tuple[np.ndarray, ...], activation: str) -> list[Variant]:
+    x, h_prev, Wx, Wh, b = inputs
+    variants = _rnn_forward_variants(inputs, activation)
     if Wx.shape[0] == Wx.shape[1]:  # D = H: [h_prev, x] W runs, and gives the wrong answer
         variants.append(
             (
@@ -442,11 +512,11 @@ def _concat_variants(p: Arrays, activation: str) -> list[Variant]:
 
 def check_concat_step_forward_values(student: Student, rng: np.random.Generator) -> None:
     """concat_step_forward: equals the two-matrix form (tanh and relu)."""
-    for activation in ("tanh", "relu"):
+    for activation in ACTIVATIONS:
         for N, D, H in CONCAT_SHAPES:
-            p = _rnn_inputs(rng, N, D, H, activation)
-            x, h_prev, Wx, Wh, b = _rnn_args(p)
-            W = _stack_reference(Wx, Wh)
+            inputs = rnn_inputs(rng, N, D, H, activation)
+            x, h_prev, Wx, Wh, b = inputs
+            W = reference_stack_weights(Wx, Wh)
             result = call_on_copies(
                 student, "concat_step_forward", x, h_prev, W, b, activation=activation
             )
@@ -457,138 +527,36 @@ def check_concat_step_forward_values(student: Student, rng: np.random.Generator)
                 "concat_step_forward",
                 "h_next",
                 h_next,
-                rnn_forward_reference(x, h_prev, Wx, Wh, b, activation)["h"],
-                _concat_variants(p, activation),
+                reference_rnn_step_forward(*inputs, activation)["h_next"],
+                _concat_variants(inputs, activation),
                 f"h_next = phi([x, h_prev] W + b); {CELL_CHAPTER}",
-                _describe_rnn(p, activation),
+                _describe_rnn(inputs, activation),
             )
 
 
-# --------------------------------------------------------------------------------------------
-# LSTM cell: reference, inputs, known mistakes
-# --------------------------------------------------------------------------------------------
+# lstm_step_forward -------------------------------------------------------------------------
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+def _describe_lstm(inputs: tuple[np.ndarray, ...]) -> str:
+    N, D = inputs[0].shape
+    return f"N={N}, D={D}, H={inputs[1].shape[1]}"
 
 
-def lstm_forward_reference(
-    x: np.ndarray,
-    h_prev: np.ndarray,
-    c_prev: np.ndarray,
-    Wx: np.ndarray,
-    Wh: np.ndarray,
-    b: np.ndarray,
-    order: tuple[str, ...] = GATES,
-    bias: bool = True,
-) -> Arrays:
-    """Pre-activations, gates, c_next (``c``) and h_next (``h``) of one LSTM step.
-
-    ``order`` names the gates of the column blocks of ``a`` (a wrong order models a mistake).
-    """
-    H = h_prev.shape[1]
-    a = _preactivation(x, h_prev, Wx, Wh) + (b[np.newaxis, :] if bias else 0.0)
-    z = {name: a[:, k * H : (k + 1) * H] for k, name in enumerate(order)}
-    gates = {
-        "i": _sigmoid(z["i"]),
-        "f": _sigmoid(z["f"]),
-        "g": np.tanh(z["g"]),
-        "o": _sigmoid(z["o"]),
-    }
-    c = gates["f"] * c_prev + gates["i"] * gates["g"]
-    return {
-        "a": a,
-        **{f"z{name}": value for name, value in z.items()},
-        **gates,
-        "c": c,
-        "h": gates["o"] * np.tanh(c),
-    }
-
-
-def lstm_backward_reference(
-    dh_next: np.ndarray,
-    dc_next: np.ndarray,
-    x: np.ndarray,
-    h_prev: np.ndarray,
-    c_prev: np.ndarray,
-    Wx: np.ndarray,
-    Wh: np.ndarray,
-    b: np.ndarray,
-    *,
-    forget: bool = True,
-    carry: bool = True,
-    tanh_c_derivative: bool = True,
-    gate_derivatives: bool = True,
-    order: tuple[str, ...] = GATES,
-) -> Arrays:
-    """The six gradients of one LSTM step.
-
-    The keywords switch off one part of the chain rule (or reorder the gate blocks of the
-    pre-activation gradient) to model a mistake; the defaults give the right gradients.
-    """
-    fw = lstm_forward_reference(x, h_prev, c_prev, Wx, Wh, b)
-    H = h_prev.shape[1]
-    tanh_derivative = activation_derivative(fw["c"], "tanh") if tanh_c_derivative else 1.0
-    dc = (dc_next if carry else 0.0) + dh_next * fw["o"] * tanh_derivative
-    d_gate = {
-        "i": dc * fw["g"],
-        "f": dc * c_prev,
-        "g": dc * fw["i"],
-        "o": dh_next * np.tanh(fw["c"]),
-    }
-    if gate_derivatives:
-        d_z = {
-            name: d_gate[name] * (_sigmoid(fw[f"z{name}"]) * _sigmoid(-fw[f"z{name}"]))
-            for name in ("i", "f", "o")
-        }
-        d_z["g"] = d_gate["g"] * activation_derivative(fw["zg"], "tanh")
-    else:
-        d_z = d_gate
-    da = np.empty_like(fw["a"])
-    for k, name in enumerate(order):
-        da[:, k * H : (k + 1) * H] = d_z[name]
-    grads = _rnn_gradients(x, h_prev, Wx, Wh, da)
-    grads["dc_prev"] = dc * fw["f"] if forget else dc
-    return grads
-
-
-def _lstm_inputs(rng: np.random.Generator, N: int, D: int, H: int) -> Arrays:
-    return {
-        "x": rng.standard_normal((N, D)),
-        "h_prev": np.tanh(rng.standard_normal((N, H))),
-        "c_prev": rng.standard_normal((N, H)),
-        "Wx": rng.standard_normal((D, 4 * H)) / np.sqrt(D),
-        "Wh": rng.standard_normal((H, 4 * H)) / np.sqrt(H),
-        "b": 0.5 * rng.standard_normal(4 * H),
-    }
-
-
-def _lstm_args(p: Arrays) -> tuple[np.ndarray, ...]:
-    return p["x"], p["h_prev"], p["c_prev"], p["Wx"], p["Wh"], p["b"]
-
-
-def _describe_lstm(p: Arrays) -> str:
-    N, D = p["x"].shape
-    return f"N={N}, D={D}, H={p['h_prev'].shape[1]}"
-
-
-def _lstm_forward_variants(p: Arrays, output: str) -> list[Variant]:
-    """Known mistakes of the forward pass: their ``h`` or ``c`` (``output``)."""
-    args = _lstm_args(p)
-    c_prev = p["c_prev"]
-    fw = lstm_forward_reference(*args)
+def _lstm_forward_variants(inputs: tuple[np.ndarray, ...], output: str) -> list[Variant]:
+    """Known mistakes of the forward pass: their ``h_next`` or ``c_next`` (``output``)."""
+    c_prev = inputs[2]
+    fw = reference_lstm_step_forward(*inputs)
     i, f, g, o = fw["i"], fw["f"], fw["g"], fw["o"]
 
-    def cell(c: np.ndarray) -> Arrays:
-        return {"c": c, "h": o * np.tanh(c)}
+    def cell(c_next: np.ndarray) -> Arrays:
+        return {"c_next": c_next, "h_next": o * np.tanh(c_next)}
 
     wrong_order = [
         (
             f"the gate blocks are in the wrong order: you read the columns of a as "
             f"({', '.join(order)}); the order is i, f, g, o (input, forget, cell candidate, "
             "output), as in PyTorch",
-            lambda order=order: lstm_forward_reference(*args, order=order),
+            lambda order=order: reference_lstm_step_forward(*inputs, order=order),
         )
         for order in permutations(GATES)
         if order != GATES
@@ -597,15 +565,15 @@ def _lstm_forward_variants(p: Arrays, output: str) -> list[Variant]:
         *wrong_order,
         (
             "the bias b is missing: a = x Wx + h_prev Wh + b",
-            lambda: lstm_forward_reference(*args, bias=False),
+            lambda: reference_lstm_step_forward(*inputs, bias=False),
         ),
         (
             "h_next is missing the tanh: h_next = o * tanh(c_next)",
-            lambda: {"c": fw["c"], "h": o * fw["c"]},
+            lambda: {"c_next": fw["c_next"], "h_next": o * fw["c_next"]},
         ),
         (
             "h_next uses c_prev instead of c_next: h_next = o * tanh(c_next)",
-            lambda: {"c": fw["c"], "h": o * np.tanh(c_prev)},
+            lambda: {"c_next": fw["c_next"], "h_next": o * np.tanh(c_prev)},
         ),
         ("the input gate is missing: c_next = f * c_prev + i * g", lambda: cell(f * c_prev + g)),
         ("the forget gate is missing: c_next = f * c_prev + i * g", lambda: cell(c_prev + i * g)),
@@ -618,86 +586,30 @@ def _lstm_forward_variants(p: Arrays, output: str) -> list[Variant]:
 
 
 def _checked_lstm_forward(
-    student: Student, p: Arrays, outputs: tuple[str, ...], caller: str | None = None
+    student: Student,
+    inputs: tuple[np.ndarray, ...],
+    outputs: tuple[str, ...],
+    caller: str | None = None,
 ) -> Any:
     """Run the student's lstm_step_forward, check the named outputs, and return the cache."""
-    result = call_on_copies(student, "lstm_step_forward", *_lstm_args(p))
-    N, H = p["h_prev"].shape
-    expected = lstm_forward_reference(*_lstm_args(p))
+    result = call_on_copies(student, "lstm_step_forward", *inputs)
+    N, H = inputs[1].shape
+    expected = reference_lstm_step_forward(*inputs)
     with prerequisite("lstm_step_forward", caller):
         h_next, c_next, cache = unpack("lstm_step_forward", result, ("h_next", "c_next", "cache"))
         for output, value in (("h_next", h_next), ("c_next", c_next)):
             if output not in outputs:
                 continue
-            value = float_array("lstm_step_forward", output, value, (N, H), "(N, H)")
-            key = output[0]
             _compare(
                 "lstm_step_forward",
                 output,
-                value,
-                expected[key],
-                _lstm_forward_variants(p, key),
+                float_array("lstm_step_forward", output, value, (N, H), "(N, H)"),
+                expected[output],
+                _lstm_forward_variants(inputs, output),
                 LSTM_FORWARD_FORMULA,
-                _describe_lstm(p),
+                _describe_lstm(inputs),
             )
     return cache
-
-
-def _lstm_backward_variants(
-    p: Arrays, dh_next: np.ndarray, dc_next: np.ndarray, output: str
-) -> list[Variant]:
-    args = (dh_next, dc_next, *_lstm_args(p))
-    switched_off = {  # the part of the chain rule the mistake leaves out -> its cause
-        "forget": "dc_prev is missing the forget-gate factor: dc_prev = dc * f, where dc = "
-        "dc_next + dh_next * o * (1 - tanh(c_next)**2)",
-        "carry": "the incoming cell gradient dc_next is not added: dc = dc_next + dh_next * o * "
-        "(1 - tanh(c_next)**2)",
-        "tanh_c_derivative": "dc is missing the derivative of tanh(c_next): dc = dc_next + "
-        "dh_next * o * (1 - tanh(c_next)**2)",
-        "gate_derivatives": "the gates' own derivatives are missing: multiply by s * (1 - s) for "
-        "i, f, o and by 1 - g**2 for g",
-    }
-    variants = [
-        (cause, lambda part=part: lstm_backward_reference(*args, **{part: False}))
-        for part, cause in switched_off.items()
-    ]
-    variants += [
-        (
-            f"the blocks of the gate gradients are in the wrong order ({', '.join(order)}); they "
-            "must follow the forward's order i, f, g, o",
-            lambda order=order: lstm_backward_reference(*args, order=order),
-        )
-        for order in permutations(GATES)
-        if order != GATES
-    ]
-    return _pick(variants, output)
-
-
-def _lstm_backward_check(output: str) -> Check:
-    """A check of one output of lstm_step_backward."""
-
-    def check(student: Student, rng: np.random.Generator) -> None:
-        for N, D, H in LSTM_SHAPES:
-            p = _lstm_inputs(rng, N, D, H)
-            cache = _checked_lstm_forward(
-                student, p, ("h_next", "c_next"), caller="lstm_step_backward"
-            )
-            dh_next, dc_next = rng.standard_normal((N, H)), rng.standard_normal((N, H))
-            _check_gradient(
-                student,
-                "lstm_step_backward",
-                output,
-                (dh_next, dc_next),
-                cache,
-                lstm_backward_reference(dh_next, dc_next, *_lstm_args(p))[output],
-                _lstm_backward_variants(p, dh_next, dc_next, output),
-                LSTM_BACKWARD_FORMULA,
-                _describe_lstm(p),
-            )
-
-    check.__name__ = f"check_lstm_step_backward_{output.lower()}"
-    check.__doc__ = f"lstm_step_backward: {output} matches the reference."
-    return check
 
 
 def check_lstm_step_forward_h_next(student: Student, rng: np.random.Generator) -> None:
@@ -712,20 +624,72 @@ def check_lstm_step_forward_c_next(student: Student, rng: np.random.Generator) -
         _checked_lstm_forward(student, _lstm_inputs(rng, N, D, H), ("c_next",))
 
 
+# lstm_step_backward ------------------------------------------------------------------------
+
+
+def _lstm_backward_variants(
+    inputs: tuple[np.ndarray, ...], dh_next: np.ndarray, dc_next: np.ndarray, output: str
+) -> list[Variant]:
+    args = (dh_next, dc_next, *inputs)
+    switched_off = {  # the part of the chain rule the mistake leaves out -> its cause
+        "forget": "dc_prev is missing the forget-gate factor: dc_prev = dc * f, where dc = "
+        "dc_next + dh_next * o * (1 - tanh(c_next)**2)",
+        "carry": "the incoming cell gradient dc_next is not added: dc = dc_next + dh_next * o * "
+        "(1 - tanh(c_next)**2)",
+        "tanh_c_derivative": "dc is missing the derivative of tanh(c_next): dc = dc_next + "
+        "dh_next * o * (1 - tanh(c_next)**2)",
+        "gate_derivatives": "the gates' own derivatives are missing: multiply by s * (1 - s) for "
+        "i, f, o and by 1 - g**2 for g",
+    }
+    variants = [
+        (cause, lambda part=part: reference_lstm_step_backward(*args, **{part: False}))
+        for part, cause in switched_off.items()
+    ]
+    variants += [
+        (
+            f"the blocks of the gate gradients are in the wrong order ({', '.join(order)}); they "
+            "must follow the forward's order i, f, g, o",
+            lambda order=order: reference_lstm_step_backward(*args, order=order),
+        )
+        for order in permutations(GATES)
+        if order != GATES
+    ]
+    return _pick(variants, output)
+
+
+def _check_lstm_step_backward(student: Student, rng: np.random.Generator, output: str) -> None:
+    """lstm_step_backward: ``output`` matches the reference."""
+    for N, D, H in LSTM_SHAPES:
+        inputs = _lstm_inputs(rng, N, D, H)
+        cache = _checked_lstm_forward(
+            student, inputs, ("h_next", "c_next"), caller="lstm_step_backward"
+        )
+        dh_next, dc_next = rng.standard_normal((N, H)), rng.standard_normal((N, H))
+        _check_gradient(
+            student,
+            "lstm_step_backward",
+            output,
+            (dh_next, dc_next),
+            cache,
+            reference_lstm_step_backward(dh_next, dc_next, *inputs)[output],
+            _lstm_backward_variants(inputs, dh_next, dc_next, output),
+            LSTM_BACKWARD_FORMULA,
+            _describe_lstm(inputs),
+        )
+
+
 CHECKS: dict[str, Check] = {
     "rnn_step_forward_tanh_values": check_rnn_step_forward_tanh_values,
     "rnn_step_forward_relu_values": check_rnn_step_forward_relu_values,
     "rnn_step_forward_bad_activation": check_rnn_step_forward_bad_activation,
-    **{
-        f"rnn_step_backward_{name.lower()}": _rnn_backward_check(name)
-        for name in GRADIENTS["rnn_step_backward"]
-    },
+    **gradient_checks(
+        "rnn_step_backward", GRADIENTS["rnn_step_backward"], _check_rnn_step_backward
+    ),
     "stack_weights_values": check_stack_weights_values,
     "concat_step_forward_values": check_concat_step_forward_values,
     "lstm_step_forward_h_next": check_lstm_step_forward_h_next,
     "lstm_step_forward_c_next": check_lstm_step_forward_c_next,
-    **{
-        f"lstm_step_backward_{name.lower()}": _lstm_backward_check(name)
-        for name in GRADIENTS["lstm_step_backward"]
-    },
+    **gradient_checks(
+        "lstm_step_backward", GRADIENTS["lstm_step_backward"], _check_lstm_step_backward
+    ),
 }

@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from autograder.checking import toolkit
 from autograder.checking.api import CheckFailed, InProcessStudent
 from autograder.checking.toolkit import (
     ATOL,
     RTOL,
     activation,
     activation_derivative,
+    averaged,
     call_on_copies,
     close,
     compare,
@@ -20,9 +22,14 @@ from autograder.checking.toolkit import (
     expect_value_error,
     float_array,
     float_scalar,
+    gradient_checks,
     mismatch,
     prerequisite,
+    prerequisite_on_failure,
+    rnn_inputs,
+    transposed,
     unpack,
+    wrong_sign,
 )
 
 TOLERANCE = ATOL + RTOL  # the tolerance of an entry of size 1
@@ -152,6 +159,108 @@ def test_prerequisite_tells_why_the_caller_cannot_be_checked():
         "backward cannot be checked until forward is right (the backward pass starts from its "
         "cache). forward: wrong"
     )
+
+
+def _forward_wrong():
+    raise CheckFailed("forward: wrong")
+
+
+def test_prerequisite_on_failure_blames_a_wrong_function_only_when_the_caller_fails():
+    with prerequisite_on_failure("forward", "backward", _forward_wrong):
+        pass  # a right backward pass passes whatever the forward pass does
+    with pytest.raises(CheckFailed, match=r"^backward: wrong$"):
+        with prerequisite_on_failure("forward", "backward", lambda: None):
+            raise CheckFailed("backward: wrong")
+    with pytest.raises(CheckFailed) as failure:
+        with prerequisite_on_failure("forward", "backward", _forward_wrong):
+            raise CheckFailed("backward: wrong")
+    assert str(failure.value) == (
+        "backward cannot be checked until forward is right (the backward pass starts from its "
+        "cache). forward: wrong"
+    )
+
+
+SQUARE = np.array([[1.0, 2.0], [3.0, 4.0]])
+
+
+def test_variant_builders_compute_the_mistake_and_name_it():
+    assert wrong_sign("dx", SQUARE)[0] == "dx has the wrong sign"
+    assert (
+        wrong_sign("dx", SQUARE, "dL/dh2 = h2 - y")[0] == "dx has the wrong sign: dL/dh2 = h2 - y"
+    )
+    assert transposed("dWh", SQUARE, "dWh = h^T da")[0] == "dWh is transposed: dWh = h^T da"
+    assert averaged("db", SQUARE, "the batch", 4)[0] == (
+        "db is averaged over the batch (the mean over the batch instead of the sum)"
+    )
+    assert np.array_equal(wrong_sign("dx", SQUARE)[1](), -SQUARE)
+    assert np.array_equal(transposed("dWh", SQUARE)[1](), SQUARE.T)
+    assert np.array_equal(averaged("db", SQUARE, "time", 4)[1](), SQUARE / 4)
+    assert wrong_sign("loss", 2.5)[1]() == -2.5
+
+
+def test_variant_builders_name_the_mistake_through_diagnose():
+    def cause(actual, expected):
+        variants = [wrong_sign("g", expected), transposed("g", expected)]
+        variants.append(averaged("g", expected, "the batch", 3))
+        return diagnose(actual, expected, variants, "fallback")
+
+    assert cause(-SQUARE, SQUARE) == "g has the wrong sign"
+    assert cause(SQUARE.T, SQUARE) == "g is transposed"
+    assert cause(SQUARE / 3, SQUARE).startswith("g is averaged over the batch")
+    assert cause(SQUARE + 1.0, SQUARE) == "fallback"
+
+
+def test_gradient_checks_give_one_check_per_output_under_its_grade_id():
+    seen = []
+    checks = gradient_checks("rnn_backward", ("dx", "dWh"), lambda s, r, out: seen.append(out))
+    assert list(checks) == ["rnn_backward_dx", "rnn_backward_dwh"]
+    for check in checks.values():
+        check(STUDENT, np.random.default_rng(0))
+    assert seen == ["dx", "dWh"]
+    assert checks["rnn_backward_dwh"].__name__ == "check_rnn_backward_dwh"
+
+
+def _relu_preactivations(x, h0, Wx, Wh, b):
+    """Every a_t of a ReLU RNN, for x of shape (N, T, D)."""
+    h, steps = h0, []
+    for t in range(x.shape[1]):
+        steps.append(x[:, t] @ Wx + h @ Wh + b)
+        h = np.maximum(steps[-1], 0.0)
+    return np.array(steps)
+
+
+def test_rnn_inputs_have_the_shapes_of_a_step_a_sequence_and_an_lstm():
+    rng = np.random.default_rng(0)
+    x, h0, Wx, Wh, b = rnn_inputs(rng, 2, 3, 4)
+    assert (x.shape, h0.shape, Wx.shape, Wh.shape, b.shape) == (
+        (2, 3),
+        (2, 4),
+        (3, 4),
+        (4, 4),
+        (4,),
+    )
+    assert np.all(np.abs(h0) < 1)
+    assert rnn_inputs(rng, 2, 3, 4, "relu", T=5)[0].shape == (2, 5, 3)
+    shapes = [a.shape for a in rnn_inputs(rng, 2, 3, 4, gates=4)]
+    assert shapes == [(2, 3), (2, 4), (3, 16), (4, 16), (16,)]
+
+
+def test_rnn_inputs_keep_relu_preactivations_of_both_signs_away_from_the_kink(monkeypatch):
+    monkeypatch.setattr(toolkit, "RELU_MARGIN", 0.3)  # wide, so that a first draw often fails
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        a = _relu_preactivations(*rnn_inputs(rng, 1, 2, 1, "relu", T=3))
+        assert np.min(np.abs(a)) > 0.3 and np.any(a > 0) and np.any(a < 0), seed
+        x, *rest = rnn_inputs(rng, 1, 2, 2, "relu")  # one step: a sequence of length 1
+        a = _relu_preactivations(x[:, np.newaxis], *rest)
+        assert np.min(np.abs(a)) > 0.3 and np.any(a > 0) and np.any(a < 0), seed
+
+
+def test_rnn_inputs_refuse_an_unknown_activation_and_relu_gates():
+    with pytest.raises(ValueError, match=r"^rnn_inputs: activation must be 'tanh' or 'relu'"):
+        rnn_inputs(np.random.default_rng(0), 1, 2, 3, "sigmoid")
+    with pytest.raises(ValueError, match=r"^rnn_inputs: activation='relu' needs gates=1"):
+        rnn_inputs(np.random.default_rng(0), 1, 2, 3, "relu", gates=4)
 
 
 def _validating(activation: str = "tanh"):
