@@ -24,7 +24,10 @@ from autograder.pipeline import late
 from autograder.pipeline.results import Result
 
 MATHJAX_FOLDER = "mathjax"
-REMOTE_SCRIPT = re.compile(r'<script[^>]*\bsrc="(?:https?:)?//[^"]*"[^>]*>\s*</script>\s*', re.I)
+# A script loaded from another host, however its src is quoted and whatever its body holds.
+REMOTE_SCRIPT = re.compile(
+    r"""<script\b[^>]*\bsrc\s*=\s*["']?(?:https?:)?//[^>]*>.*?</script\s*>\s*""", re.I | re.S
+)
 MATHJAX2_CONFIG = re.compile(r'<script type="text/x-mathjax-config">.*?</script>\s*', re.S)
 MATHJAX3 = """<script>
 window.MathJax = {{tex: {{inlineMath: [["$", "$"], ["\\\\(", "\\\\)"]],

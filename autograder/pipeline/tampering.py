@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.assignments import nbgrader_cells
+from autograder.assignments import cell_text, nbgrader_cells
 from autograder.isolation.policy import MAX_IMAGE_CHARS, MAX_OUTPUT_CHARS
 
 
@@ -37,16 +37,14 @@ def compare_with_source(submitted: dict, source: dict) -> list[str]:
         keys = ("grade", "solution", "locked", "points")
         if any(theirs.get(key) != meta.get(key) for key in keys):
             statuses.append("metadata_tampered")
-        if meta.get("grade") and _visible_part(mine) != _visible_part(cell):
+        if meta.get("grade") and cell_text(mine).strip() != _visible_part(cell):
             statuses.append("test_cell_modified")
     return sorted(set(statuses), key=statuses.index)
 
 
 def _visible_part(cell: dict) -> str:
-    """The part of a test cell a student sees (hidden tests are removed on release)."""
-    source = cell.get("source", "")
-    text = "".join(source) if isinstance(source, list) else str(source)
-    return text.split("### BEGIN HIDDEN TESTS")[0].strip()
+    """The part of a source test cell a student sees (hidden tests are removed on release)."""
+    return cell_text(cell).split("### BEGIN HIDDEN TESTS")[0].strip()
 
 
 def execution_statuses(notebook_path: Path) -> list[str]:

@@ -128,24 +128,13 @@ def test_nbconverts_mathjax_is_replaced_by_the_local_copy():
     assert "<p>$x_t$</p>" in offline
 
 
-SLIPS_THROUGH = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: REMOTE_SCRIPT only removes an empty script whose src is in double quotes; "
-    "nbconvert passes the raw HTML of a student's markdown cell to the page as written",
-)
 REMOTE = [
     pytest.param('<script src="https://cdn.example/a.js"></script>', id="https"),
     pytest.param('<script type="text/javascript" src="//cdn.example/a.js"> </script>', id="//"),
     pytest.param('<SCRIPT SRC="http://cdn.example/a.js"></SCRIPT>', id="capitals"),
-    pytest.param(
-        "<script src='https://cdn.example/a.js'></script>", id="single quotes", marks=SLIPS_THROUGH
-    ),
-    pytest.param(
-        "<script src=https://cdn.example/a.js></script>", id="no quotes", marks=SLIPS_THROUGH
-    ),
-    pytest.param(
-        '<script src="https://cdn.example/a.js">go()</script>', id="content", marks=SLIPS_THROUGH
-    ),
+    pytest.param("<script src='https://cdn.example/a.js'></script>", id="single quotes"),
+    pytest.param("<script src=https://cdn.example/a.js></script>", id="no quotes"),
+    pytest.param('<script src="https://cdn.example/a.js">go()</script>', id="content"),
 ]
 
 
