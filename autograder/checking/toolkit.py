@@ -39,7 +39,7 @@ Arrays = dict[str, np.ndarray]  # named outputs (and intermediates) of a referen
 #   (one position, T = 1) into about 1e-8 * |dweights| * |keys|, up to a few 1e-7 absolute.
 # Over hundreds of random inputs such answers stay below a quarter of RTOL and ATOL (PyTorch's clip
 # below a tenth), while a catalogued mistake is off by at least ten times them on the case where
-# its check fails (tests/test_checks.py runs every mistake and every such alternative).
+# its check fails (tests/autograder/test_checks.py runs every mistake and every such alternative).
 RTOL, ATOL = 1e-5, 1e-6
 # A central-difference estimate (step 1e-5) is compared at 5e-4: loose enough for an x left
 # perturbed by the step (a mistake with a check of its own), tight enough for a missing 1/2, a

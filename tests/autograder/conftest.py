@@ -21,9 +21,9 @@ def cells_notebooks(tmp_path_factory) -> tuple[dict, dict]:
 
 @pytest.fixture(scope="module")
 def postgres():
-    """A private PostgreSQL server for a test module (tests/postgres_server.py). Without Debian's
-    `postgresql` (installed by tools/system-packages) the test fails: a missing server can never
-    pass unnoticed."""
+    """A private PostgreSQL server for a test module (``postgres_server.py`` beside this file).
+    Without Debian's `postgresql` (installed by tools/system-packages) the test fails: a missing
+    server can never pass unnoticed."""
     from postgres_server import PostgresUnavailable, postgres_server, server_binaries
 
     try:
