@@ -27,7 +27,7 @@ book: $(STAMP)
 test: system-packages $(STAMP) lint
 	$(BIN)/python -m pytest
 
-## test-fast: lint, then the quick tests only (seconds: helpers, checks, sandbox, isolation).
+## test-fast: lint, then the quick tests only (minutes: helpers, checks, sandbox, isolation, units).
 test-fast: system-packages $(STAMP) lint
 	$(BIN)/python -m pytest -m "not slow"
 
