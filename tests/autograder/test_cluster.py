@@ -149,7 +149,7 @@ def test_a_killed_worker_loses_nothing(
         import distributed
 
         with distributed.Client(address, timeout="20s") as client:
-            seen = client.run(lambda: __import__("autograder.pipeline.nbgrader_course").course.REPO)
+            seen = client.run(lambda: __import__("autograder.assignments").assignments.REPO)
         assert set(map(Path, seen.values())) == {worker_code}, "workers use the course's copy"
         assert not (worker_code / "solutions").exists()
 
