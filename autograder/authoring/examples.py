@@ -101,10 +101,10 @@ CHEATS: dict[str, str] = {
     # notebook's own stub detector.
     "cheat-patch-harness": (
         "import sys, types\n"
-        "_fake = types.ModuleType('autograder.checking.api')\n"
+        "_fake = types.ModuleType('autograder.harness')\n"
         "_fake.run_check = lambda *args, **kwargs: print('passed')\n"
         "sys.modules['autograder'] = types.ModuleType('autograder')\n"
-        "sys.modules['autograder.checking.api'] = _fake\n"
+        "sys.modules['autograder.harness'] = _fake\n"
         "assert_answered = lambda *answers: None\n"
     ),
     # Make every later cell run as `pass`, so the hidden tests never execute.
@@ -116,7 +116,7 @@ CHEATS: dict[str, str] = {
         "import builtins\n"
         "class _Never(Exception):\n    pass\n"
         "builtins.AssertionError = _Never\n"
-        "import autograder.checking.api as _h\n"
+        "import autograder.harness as _h\n"
         "_h.CheckFailed = _Never\n"
         "_orig = _h.run_check\n"
         "def _quiet(*args, **kwargs):\n"
