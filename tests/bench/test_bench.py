@@ -23,9 +23,14 @@ def test_a_tiny_run_measures_every_benchmark(tiny_run):
     assert machine["numpy"] and machine["blas"]["name"] and machine["date"].startswith("20")
     assert set(figures["benchmarks"]) == {name_of(m) for m in BENCHMARKS}
     for name, entry in figures["benchmarks"].items():
-        times = [row["measured"] for row in entry["rows"] if row.get("measured") is not None]
-        assert times, f"{name} measured nothing"
-        assert all(math.isfinite(t) and t > 0 for t in times), (name, times)
+        rows = [row for row in entry["rows"] if row.get("measured") is not None]
+        assert rows, f"{name} measured nothing"
+        for row in rows:
+            # A difference of two runs (a marginal or a fixed cost) is an estimate: at the tiny
+            # sizes noise can make it negative. Every figure timed directly is positive.
+            derived = "marginal" in row["case"] or row["case"].startswith("fixed cost")
+            value = row["measured"]
+            assert math.isfinite(value) and (derived or value > 0), (name, row)
         assert name in result.stdout, "the table names every benchmark"
 
 
