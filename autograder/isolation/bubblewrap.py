@@ -44,11 +44,15 @@ class IsolationUnavailable(RuntimeError):
     """bubblewrap is missing or cannot create its namespaces on this machine."""
 
 
-def python_folders() -> list[Path]:
-    """The folders of this Python installation: the virtual environment and its base."""
-    folders = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
-    folders |= {Path(sys.executable).resolve().parent.parent}
-    return sorted(folders)
+def python_folders() -> list[tuple[Path, Path]]:
+    """The folders of this Python installation, the virtual environment and its base, as
+    ``(source, target)`` pairs: each at its real path and, when reached through a symbolic link
+    (``.venv -> /elsewhere/venv``), also at the linked path that commands name it by."""
+    named = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).parent.parent}
+    named |= {Path(sys.executable).resolve().parent.parent}
+    pairs = {(folder.resolve(), folder.absolute()) for folder in named}
+    pairs |= {(folder.resolve(), folder.resolve()) for folder in named}
+    return sorted(pairs, key=lambda pair: pair[1])  # a folder before what is inside it
 
 
 def _system_arguments() -> list[str]:
@@ -96,9 +100,9 @@ def wrap(
         # Mount points first: a later mount inside /tmp stays visible, an earlier one would not.
         *("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"),
     ]
-    for folder in python_folders():
-        if not any(folder.is_relative_to(system) for system in SYSTEM_FOLDERS):
-            arguments += ["--ro-bind", str(folder), str(folder)]
+    for source, target in python_folders():
+        if not any(target.is_relative_to(system) for system in SYSTEM_FOLDERS):
+            arguments += ["--ro-bind", str(source), str(target)]
     for item in read_only:
         source, target = item if isinstance(item, tuple) else (item, Path(item).resolve())
         arguments += ["--ro-bind", str(Path(source).resolve()), str(target)]

@@ -7,6 +7,7 @@ and changes nothing. bubblewrap is required: these tests fail, not skip, where i
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import socket
@@ -37,7 +38,7 @@ def test_only_the_python_installation_is_visible():
         "import os\n"
         "top = sorted(os.listdir('/'))\n"
         f"repo = sorted(os.listdir({str(ROOT)!r})) if os.path.isdir({str(ROOT)!r}) else []\n"
-        f"python = {[str(p) for p in bubblewrap.python_folders()]!r}\n"
+        f"python = {[str(t) for _, t in bubblewrap.python_folders()]!r}\n"
         "tmp = sorted(f for root, _, files in os.walk('/tmp') for f in files\n"
         "             if not any(root.startswith(p) for p in python))\n"
         "home = os.listdir(os.environ['HOME'])\n"
@@ -46,7 +47,7 @@ def test_only_the_python_installation_is_visible():
     with run(probe) as s:
         allowed_top = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc"}
         allowed_top |= {"proc", "dev", "tmp"}
-        allowed_top |= {Path(p).parts[1] for p in bubblewrap.python_folders()}
+        allowed_top |= {target.parts[1] for _, target in bubblewrap.python_folders()}
         assert set(s.value("top")) <= allowed_top, s.value("top")
         # Of the repository only the virtual environment (the Python installation) is there.
         assert set(s.value("repo")) <= {".venv"}, s.value("repo")
@@ -244,3 +245,31 @@ def test_the_grading_kernel_sees_only_the_check_api_of_the_grader(tmp_path):
     check_api |= {"checking/api.py", "checking/toolkit.py", "isolation/kernel_child.py"}
     assert set(view["seen"]) == check_api, view["seen"]
     assert view["checks"] == ["cells"] and view["pipeline"] is False
+
+
+@pytest.mark.slow
+def test_a_virtual_environment_reached_through_a_link_grades(tmp_path, cells_notebooks):
+    """``.venv -> /elsewhere/venv`` in a folder whose name has spaces: the grader started as
+    ``<link>/bin/python`` mounts the environment where that command names it, and grades."""
+    folder = tmp_path / "a course folder"
+    folder.mkdir()
+    link = folder / ".venv"
+    link.symlink_to(Path(sys.prefix).resolve(), target_is_directory=True)
+    python = link / "bin" / Path(sys.executable).name
+    submitted = folder / "submitted" / "ada lovelace" / "cells"
+    submitted.mkdir(parents=True)
+    (submitted / "cells.ipynb").write_text(json.dumps(cells_notebooks[1]))
+    out = folder / "graded"
+    result = subprocess.run(
+        [str(python), "-m", "autograder", "grade", str(folder / "submitted"), "--out", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "PATH": f"{python.parent}:{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    with (out / "grades.csv").open() as handle:
+        row = next(row for row in csv.DictReader(handle) if row["assignment"] == "cells")
+    assert row["student"] == "ada lovelace" and row["status"] == "ok", row
+    assert float(row["score"]) == float(row["max_score"]) > 0, row
