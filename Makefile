@@ -19,9 +19,11 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## book: build the HTML book into _build/html (notebooks executed, results cached). The
 ## Exercises part is the student version of each assignment, released from solutions/.
+## MPLBACKEND is unset: a headless shell's `MPLBACKEND=Agg` would leave every figure out of the
+## pages (the kernel's inline backend is what shows a figure the cell does not display itself).
 book: $(STAMP)
 	$(BIN)/python -m autograder release --no-validate --out _build/release --pages exercises
-	$(BIN)/jupyter-book build --warningiserror --nitpick --keep-going .
+	env -u MPLBACKEND $(BIN)/jupyter-book build --warningiserror --nitpick --keep-going .
 
 ## test: lint, then the whole test suite (helpers, chapters, book build, browser check).
 test: system-packages $(STAMP) lint
