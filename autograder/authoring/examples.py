@@ -204,6 +204,20 @@ for _path in glob.glob("/run/**/*", recursive=True) + glob.glob("/tmp/**/*", rec
 """,
 }
 
+# Students named as learning-management systems name folders (commas, apostrophes, brackets,
+# letters beyond ASCII), or as an attacker would (HTML; a spreadsheet formula). Each submits the
+# solution: full marks, the name escaped in every page and written as text in grades.csv.
+LMS_NAMES = (
+    "Müller, Anna (amueller)",
+    "José María O'Neil",
+    "Lee, Ann [2]",
+    "<img src=x onerror=alert(1)>",
+    "=1+2",
+    "+1+1",
+    "-1+1",
+    "@SUM(1+1)",
+)
+
 # A correct submission that also leaves processes behind: it must keep full marks, and the
 # processes must end with its grading.
 DETACHED = f"""\
@@ -310,6 +324,8 @@ def write_examples(out: Path, assignments: list[str]) -> list[Path]:
                 for name, cheat in {**CHEATS, **HOSTILE}.items():
                     cheat = cheat.replace("{a}", assignment)
                     put(name, assignment, as_json(_insert_code(student, cheat, after=2)))
+                for name in LMS_NAMES:
+                    put(name, assignment, as_json(solved))
                 put(
                     "hostile-detached-processes",
                     assignment,

@@ -54,7 +54,14 @@ from autograder.pipeline.nbgrader_course import (
     write_config,
 )
 from autograder.pipeline.results import Result
-from autograder.pipeline.task import STAGES, Task, course_environment, grade_one, ungraded
+from autograder.pipeline.task import (
+    STAGES,
+    Task,
+    course_environment,
+    feedback_again,
+    grade_one,
+    ungraded,
+)
 
 __all__ = ["grade", "Outcome"]
 
@@ -209,7 +216,6 @@ def grade(
             else:
                 todo.append(submission)
 
-    api = nbgrader_api(course, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
     outputs.install_mathjax(out / "feedback")
     bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress)
 
@@ -222,12 +228,9 @@ def grade(
         if autograded is not None:
             folder.mkdir(parents=True)
             (folder / f"{result.assignment}.ipynb").write_text(json.dumps(autograded, indent=1))
-        if feedback is None:
-            outputs.write_feedback(api, course, out, result)
-        else:
-            target = outputs.feedback_path(out, result)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(feedback)
+        target = outputs.feedback_path(out, result)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(outputs.problem_page(result) if feedback is None else feedback)
         result.save(_record_path(out, result.student, result.assignment))
         if any(s.startswith("not_submitted") for s in result.statuses):
             outcome.absent += 1
@@ -288,7 +291,11 @@ def grade(
     everything = _previous(out)
     for result in late.assess_all(db_url, list(everything.values()), policy):
         outputs.refresh_summary(course, result)  # a due date, extension or policy changed
-        outputs.write_feedback(api, course, out, result)
+        path = course / "autograded" / result.student / result.assignment
+        path = path / f"{result.assignment}.ipynb"
+        notebook = json.loads(path.read_text()) if path.is_file() else None
+        page = feedback_again(result, notebook, sources[result.assignment], policy, cell_timeout)
+        outputs.feedback_path(out, result).write_text(page)
         result.save(_record_path(out, result.student, result.assignment))
     scores = outputs.gradebook_scores(db_url, sorted({a for _, a in everything}))
     outputs.write_csv(out / "grades.csv", list(everything.values()), scores)

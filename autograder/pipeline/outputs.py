@@ -195,13 +195,6 @@ def feedback_path(out: Path, result: Result) -> Path:
     return out / "feedback" / result.student / f"{result.assignment}.html"
 
 
-def write_feedback(api, course: Path, out: Path, result: Result) -> None:
-    """Write the feedback page of ``result`` (see :func:`feedback_page`) where it is handed out."""
-    target = feedback_path(out, result)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(feedback_page(api, course, result))
-
-
 def problem_page(result: Result) -> str:
     """The feedback page of a submission that could not be graded: what was expected."""
     title = f"{result.assignment}: {result.student}"
@@ -223,6 +216,17 @@ def problem_page(result: Result) -> str:
     )
 
 
+# A cell that starts with one of these is a formula to a spreadsheet (OWASP, "CSV Injection"):
+# ``=HYPERLINK(...)`` in a student's folder name must arrive as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """``text`` as a spreadsheet shows it, never as a formula: with a leading ``'`` when it
+    starts like one (the quote is how spreadsheets mark a text cell; OWASP's advice)."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def write_csv(
     path: Path, results: list[Result], scores: dict[tuple[str, str], tuple[float, float]]
 ) -> None:
@@ -235,21 +239,20 @@ def write_csv(
         for r in sorted(results, key=lambda r: (r.student, r.assignment)):
             failed = [c.grade_id for c in r.cells if c.points < c.max_points]
             raw, penalty = scores.get((r.student, r.assignment), (r.score, r.late_penalty))
-            writer.writerow(
-                [
-                    r.student,
-                    r.assignment,
-                    f"{max(0.0, raw - penalty):g}",
-                    f"{r.max_score:g}",
-                    r.status,
-                    " ".join(failed),
-                    "bubblewrap" if r.isolated else "none",
-                    r.timestamp or "",
-                    r.duedate or "",
-                    f"{raw:g}",
-                    f"{penalty:g}",
-                ]
-            )
+            row = [
+                r.student,
+                r.assignment,
+                f"{max(0.0, raw - penalty):g}",  # scores are never negative: never quoted
+                f"{r.max_score:g}",
+                r.status,
+                " ".join(failed),
+                "bubblewrap" if r.isolated else "none",
+                r.timestamp or "",
+                r.duedate or "",
+                f"{raw:g}",
+                f"{penalty:g}",
+            ]
+            writer.writerow([spreadsheet_text(cell) for cell in row])
     temporary.replace(path)
 
 

@@ -36,7 +36,7 @@ import tempfile
 import threading
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -63,6 +63,10 @@ from autograder.pipeline.tampering import (
     student_code_cells,
 )
 
+# The one student of a private course, whatever the student's folder is called: nbgrader builds
+# glob patterns and regular expressions from student ids, so a name as learning-management systems
+# write it (``Lee, Ann [2]``) would match another folder or none. The name is the client's alone.
+NBGRADER_ID = "student"
 STAGES = ("setup", "kernel_start", "execution", "autograde_other", "verification", "database")
 STAGES += ("feedback",)
 _ONE_AT_A_TIME = threading.Lock()  # a worker with several threads still grades one at a time
@@ -193,7 +197,7 @@ def _grade(task: Task, job: Path, clock: _Clock) -> tuple[Result, dict | None, s
     shutil.copytree(_prepared_course(assignment, task.source, task.cell_timeout), course)
     db_url = f"sqlite:///{course / 'gradebook.db'}"
     write_config(course, db_url, cell_timeout=task.cell_timeout, kernel=GRADER_KERNEL)
-    target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
+    target = course / "submitted" / NBGRADER_ID / assignment / f"{assignment}.ipynb"
     target.parent.mkdir(parents=True)
     target.write_text(json.dumps(drop_duplicate_cells(task.notebook)))
     if task.timestamp:
@@ -203,7 +207,7 @@ def _grade(task: Task, job: Path, clock: _Clock) -> tuple[Result, dict | None, s
     install_kernelspec(course / "jupyter", room=room, checks=checks_folder, isolated=task.isolated)
     clock.lap("setup")
     nbgrader_points = _autograde(course, task, result, room, clock)
-    autograded = course / "autograded" / student / assignment / f"{assignment}.ipynb"
+    autograded = course / "autograded" / NBGRADER_ID / assignment / f"{assignment}.ipynb"
     if autograded.is_file():
         result.statuses += execution_statuses(autograded)
 
@@ -221,30 +225,73 @@ def _grade(task: Task, job: Path, clock: _Clock) -> tuple[Result, dict | None, s
     result.statuses = sorted(set(result.statuses), key=result.statuses.index)
     clock.lap("verification")
 
-    policy = _policy(task)
-    with Gradebook(db_url) as gradebook:
-        gradebook.update_or_create_assignment(assignment, duedate=policy.due[assignment])
-    api = nbgrader_api(course, db_url, cell_timeout=task.cell_timeout, kernel=GRADER_KERNEL)
-    outputs.record(db_url, result, policy)
-    clock.lap("database")
-    notebook = None
-    if autograded.is_file():
-        outputs.annotate_autograded(autograded, result, set(graded_cells(source)))
-        notebook = json.loads(autograded.read_text())
-    feedback = outputs.feedback_page(api, course, result)
-    clock.lap("feedback")
+    due = datetime.fromisoformat(task.duedate) if task.duedate else None
+    policy = late.Policy({assignment: due}, {}, late.load_plugin(task.late_penalty), source=None)
+    result, feedback = _private_feedback(
+        course, result, policy, task.extension_hours, task.cell_timeout, clock
+    )
+    notebook = json.loads(autograded.read_text()) if autograded.is_file() else None
     return result, notebook, feedback
 
 
-def _policy(task: Task) -> late.Policy:
-    """The task's due date, the student's extension and the penalty, as a policy."""
-    due = datetime.fromisoformat(task.duedate) if task.duedate else None
-    extensions = {}
-    if task.extension_hours:
-        extensions = {task.assignment: {task.student: task.extension_hours}}
-    return late.Policy(
-        {task.assignment: due}, extensions, late.load_plugin(task.late_penalty), source=None
-    )
+def _private_feedback(
+    course: Path,
+    result: Result,
+    policy: late.Policy,
+    extension_hours: float | None,
+    cell_timeout: int,
+    clock: _Clock | None = None,
+) -> tuple[Result, str]:
+    """Store ``result`` and its late penalty in the private ``course`` (its autograded notebook,
+    if any, already under :data:`NBGRADER_ID`), annotate that notebook, and make the feedback
+    page; return the result with its lateness, and the page."""
+    assignment = result.assignment
+    db_url = f"sqlite:///{course / 'gradebook.db'}"
+    with Gradebook(db_url) as gradebook:
+        gradebook.update_or_create_assignment(assignment, duedate=policy.due[assignment])
+    if extension_hours:
+        policy = replace(policy, extensions={assignment: {NBGRADER_ID: extension_hours}})
+    private = replace(result, student=NBGRADER_ID)
+    outputs.record(db_url, private, policy)
+    if clock is not None:
+        clock.lap("database")
+    autograded = course / "autograded" / NBGRADER_ID / assignment / f"{assignment}.ipynb"
+    if autograded.is_file():
+        source = course / "source" / assignment / f"{assignment}.ipynb"
+        graded_ids = set(graded_cells(json.loads(source.read_text())))
+        outputs.annotate_autograded(autograded, private, graded_ids)
+    api = nbgrader_api(course, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
+    feedback = outputs.feedback_page(api, course, private)
+    if clock is not None:
+        clock.lap("feedback")
+    return replace(private, student=result.student), feedback
+
+
+def feedback_again(
+    result: Result,
+    notebook: dict | None,
+    source: str,
+    policy: late.Policy,
+    cell_timeout: int = CELL_SECONDS,
+) -> str:
+    """The feedback page of a result graded before, whose lateness has changed: made as the
+    task makes it, in a private course, from the autograded ``notebook`` (its summary first)."""
+    if notebook is None or result.problem:
+        return outputs.problem_page(result)
+    job = Path(tempfile.mkdtemp(prefix="feedback-", dir=_worker_folder()))
+    try:
+        course = job / "course"
+        shutil.copytree(_prepared_course(result.assignment, source, cell_timeout), course)
+        folder = course / "autograded" / NBGRADER_ID / result.assignment
+        folder.mkdir(parents=True)
+        cells = notebook["cells"]
+        if cells and cells[0].get("metadata", {}).get(outputs.SUMMARY_KEY):
+            notebook = {**notebook, "cells": cells[1:]}  # the summary is made again
+        (folder / f"{result.assignment}.ipynb").write_text(json.dumps(notebook))
+        hours = policy.extensions.get(result.assignment, {}).get(result.student)
+        return _private_feedback(course, result, policy, hours, cell_timeout)[1]
+    finally:
+        shutil.rmtree(job, ignore_errors=True)
 
 
 def drop_duplicate_cells(notebook: dict) -> dict:
@@ -279,7 +326,7 @@ def _autograde(
         kernel=GRADER_KERNEL,
         room=room,
     )
-    response = api.autograde(task.assignment, task.student, force=True, create=True)
+    response = api.autograde(task.assignment, NBGRADER_ID, force=True, create=True)
     if not response["success"]:
         log = f"{response.get('error') or ''}{response.get('log') or ''}"
         died = "DeadKernelError" in log or "Kernel died" in log
@@ -287,7 +334,7 @@ def _autograde(
     with Gradebook(db_url) as gradebook:
         try:
             submission = gradebook.find_submission_notebook(
-                task.assignment, task.assignment, task.student
+                task.assignment, task.assignment, NBGRADER_ID
             )
         except MissingEntry:
             submission = None

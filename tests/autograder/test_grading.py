@@ -12,7 +12,9 @@ behind nothing.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import html
 import os
 import shutil
 import socket
@@ -28,6 +30,7 @@ from autograder import assignments
 from autograder.authoring.examples import (
     CHEATS,
     HOSTILE,
+    LMS_NAMES,
     ORPHAN_MARKER,
     SERVICE_PORTS,
 )
@@ -322,3 +325,21 @@ def test_a_bystander_graded_beside_the_attacks_keeps_full_marks(graded):
 def test_the_console_shows_no_kernel_banner(graded):
     assert "To connect another client" not in graded.log
     assert "without encryption" not in graded.log
+
+
+@pytest.mark.parametrize("name", LMS_NAMES)
+def test_a_student_named_as_a_learning_management_system_writes_it_gets_full_marks(graded, name):
+    as_text = f"'{name}" if name[0] in "=+-@" else name  # a spreadsheet shows it, not computes it
+    row = graded.rows[(as_text, BAD)]
+    assert (float(row["score"]), row["status"]) == (max_score(BAD), "ok"), row
+    assert (graded.out / "feedback" / name / f"{BAD}.html").is_file()
+
+
+def test_no_page_shows_a_name_as_html_and_no_cell_of_grades_csv_is_a_formula(graded):
+    markup = next(name for name in LMS_NAMES if name.startswith("<"))
+    pages = [p.read_text(errors="replace") for p in graded.out.rglob("*.html")]
+    assert not any(markup in page for page in pages)
+    assert any(html.escape(markup, quote=False) in page for page in pages)  # shown, escaped
+    with (graded.out / "grades.csv").open(newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]

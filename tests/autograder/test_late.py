@@ -122,9 +122,10 @@ def test_percent_per_day_counts_started_days_after_the_grace(seconds_late, perce
 
 # --- a class graded with a policy -------------------------------------------------------------
 
+LATE = "Lee O'Neil [2]"  # brackets: nbgrader would read them as a glob pattern
 STUDENTS = {  # student: (timestamp.txt, None for no file; penalty at 10 % a day, of 34 points)
     "on-time": ("2026-10-05 20:00:00 UTC", 0.0),
-    "late": ("2026-10-07 03:59:00 UTC", 6.8),  # 30 h after 21:59 UTC: 2 started days, 20 %
+    LATE: ("2026-10-07 03:59:00 UTC", 6.8),  # 30 h after 21:59 UTC: 2 started days, 20 %
     "extended": ("2026-10-07 03:59:00 UTC", 0.0),  # 48 h extension
     "untimed": (None, 0.0),
 }
@@ -159,7 +160,7 @@ def test_rows_follow_the_due_date_the_extension_and_the_penalty(graded):
         assert float(row["raw_score"]) == 34, row
         assert float(row["late_submission_penalty"]) == pytest.approx(penalty), row
         assert float(row["score"]) == pytest.approx(34 - penalty), row
-    assert rows[("late", "cells")]["duedate"] == "2026-10-05T21:59:00+00:00"
+    assert rows[(LATE, "cells")]["duedate"] == "2026-10-05T21:59:00+00:00"
     assert rows[("extended", "cells")]["duedate"] == "2026-10-07T21:59:00+00:00"
     assert "late: 1 row(s), 6.8 point(s) taken off" in result.stdout
 
@@ -167,7 +168,7 @@ def test_rows_follow_the_due_date_the_extension_and_the_penalty(graded):
 @pytest.mark.slow
 def test_the_feedback_names_the_delay_and_the_penalty(graded):
     root, _ = graded
-    page = (root / "out" / "feedback" / "late" / "cells.html").read_text()
+    page = (root / "out" / "feedback" / LATE / "cells.html").read_text()
     assert "Grading summary: 27.2 / 34" in page
     assert "Submitted 30.0 hours after the due date (2026-10-05 21:59:00 UTC)" in page
     assert "10% of the score for each started day late" in page
@@ -198,13 +199,13 @@ def test_a_new_policy_changes_grades_without_grading_again(graded):
     config = write(root, CONFIG.format(percent=25))
     again = grade(root / "submitted", out, "--config", str(config))
     assert "graded 0 notebook(s)" in again.stdout
-    assert read_grades(out)[("late", "cells")]["score"] == "17"  # 50 % of 34
-    assert "Grading summary: 17 / 34" in (out / "feedback" / "late" / "cells.html").read_text()
+    assert read_grades(out)[(LATE, "cells")]["score"] == "17"  # 50 % of 34
+    assert "Grading summary: 17 / 34" in (out / "feedback" / LATE / "cells.html").read_text()
     kept = grade(root / "submitted", out)  # no --config: the last one is kept in OUT
     assert "graded 0 notebook(s)" in kept.stdout
-    assert read_grades(out)[("late", "cells")]["score"] == "17"
+    assert read_grades(out)[(LATE, "cells")]["score"] == "17"
     assert (out / "course.toml").read_text() == config.read_text()
     cleared = grade(root / "submitted", out, "--config", str(write(root, "")))
     assert "graded 0 notebook(s)" in cleared.stdout
-    late = read_grades(out)[("late", "cells")]
+    late = read_grades(out)[(LATE, "cells")]
     assert (late["score"], late["duedate"], late["late_submission_penalty"]) == ("34", "", "0")

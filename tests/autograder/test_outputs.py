@@ -204,8 +204,7 @@ def test_the_feedback_is_nbgraders_page_offline_or_the_problem_page(tmp_path, ca
     if autograded:
         write_notebook(tmp_path / "autograded/ada/cells/cells.ipynb", new_notebook())
     api, graded = FakeNbgrader(tmp_path, produced), result(problem=problem)
-    outputs.write_feedback(api, tmp_path, tmp_path / "out", graded)
-    shown = (tmp_path / "out" / "feedback" / "ada" / "cells.html").read_text()
+    shown = outputs.feedback_page(api, tmp_path, graded)
     expected = outputs.offline_page(produced) if kind == "offline" else outputs.problem_page(graded)
     assert (shown, api.calls) == (expected, calls)
 
@@ -373,3 +372,22 @@ def test_grading_again_replaces_every_score_manual_ones_too(db_url):
 def test_nothing_submitted_is_not_recorded(db_url):
     outputs.record(db_url, result(statuses=["not_submitted"]), late.Policy())
     assert outputs.gradebook_scores(db_url, ["cells"]) == {}
+
+
+SPREADSHEET = {  # case: (text in a row, as grades.csv holds it)
+    "formula": ("=HYPERLINK(1)", "'=HYPERLINK(1)"),
+    "plus": ("+1+1", "'+1+1"),
+    "minus": ("-1+1", "'-1+1"),
+    "at": ("@SUM(1)", "'@SUM(1)"),
+    "tab": ("\t=1", "'\t=1"),
+    "carriage return": ("\r=1", "'\r=1"),
+    "equals inside": ("a=1+2", "a=1+2"),
+    "a name with a comma": ("Müller, Anna (amueller)", "Müller, Anna (amueller)"),
+    "empty": ("", ""),
+}
+
+
+@pytest.mark.parametrize("case", SPREADSHEET)
+def test_a_cell_that_a_spreadsheet_would_compute_is_written_as_text(case):
+    text, written = SPREADSHEET[case]
+    assert outputs.spreadsheet_text(text) == written
