@@ -1,8 +1,8 @@
 """What every assignment's checks (``solutions/*/checks.py``) share: validating the student's
 return values, comparing them with a reference within one set of tolerances, naming the likely
 mistake (with builders of the mistakes any output can have), checking a backward pass after its
-forward pass, making one check per gradient, calling the student's functions safely, and
-drawing the inputs of a vanilla RNN.
+forward pass, making one check per gradient, calling the student's functions safely (on copies,
+or checking that they leave their arguments unchanged), and drawing the inputs of a vanilla RNN.
 
 A known mistake is a *variant*: a pair ``(cause, thunk)`` of the message that names it and a
 zero-argument callable computing the wrong answer it gives. Thunks run only when an answer is
@@ -43,11 +43,17 @@ Arrays = dict[str, np.ndarray]  # named outputs (and intermediates) of a referen
 RTOL, ATOL = 1e-5, 1e-6
 # A central-difference estimate (step 1e-5) is compared at 5e-4: loose enough for an x left
 # perturbed by the step (a mistake with a check of its own), tight enough for a missing 1/2, a
-# wrong sign or an ignored upstream gradient.
+# wrong sign or an ignored upstream gradient. A one-sided difference, off by h f''/2 (about 1e-5
+# for f'' of order 1), passes too: a check of the method needs an f of large curvature.
 ESTIMATE_TOL = 5e-4
 # An input the student's function must leave unchanged may differ by round-off only (x[i] += h
 # then x[i] -= h restores an entry of order 1 to within 1e-16).
 RESTORED_ATOL = 1e-12
+# What to do instead of changing an argument in place, in the message of call_leaving_inputs.
+NEW_ARRAYS = (
+    "leave it as it was, the caller may use it again: compute new arrays (y = x * s), never write "
+    "into an argument (x *= s, x[i] = ..., np.multiply(x, s, out=x), x.shape = ...)"
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -295,6 +301,60 @@ def call_on_copies(student: Student, function: str, *args: Any, **kwargs: Any) -
     instance, passes as it is), so that changes made in place cannot reach the references."""
     copies = {name: copy_arrays(value) for name, value in kwargs.items()}
     return student.call(function, *copy_arrays(args), **copies)
+
+
+def _change(before: Any, after: Any, name: str) -> str:
+    """How the argument ``name`` changed from ``before`` to ``after`` ("" if it did not, up to
+    RESTORED_ATOL): an array, or a dict of them, compared entry by entry. Anything else (a
+    cache, a function, None) is the function's own business and is not compared."""
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray):
+            return f"{name} became {describe(after)}"
+        if after.shape != before.shape:
+            return f"the shape of {name} became {after.shape} instead of {before.shape}"
+        old, new = before.astype(float), after.astype(float)
+        if np.allclose(new, old, rtol=0, atol=RESTORED_ATOL, equal_nan=True):
+            return ""
+        with np.errstate(invalid="ignore"):
+            size = float(np.max(np.abs(new - old)))
+        return f"entries of {name} changed by up to {size:.1e}"
+    if type(before) is dict:
+        if type(after) is not dict or set(after) != set(before):
+            keys = sorted(map(str, after)) if type(after) is dict else describe(after)
+            return f"the keys of {name}, {sorted(before)}, became {keys}"
+        changes = (_change(before[key], after[key], f"{name}[{key!r}]") for key in before)
+        return next((change for change in changes if change), "")
+    return ""
+
+
+def call_leaving_inputs(
+    student: Student,
+    function: str,
+    names: tuple[str | None, ...],
+    *args: Any,
+    how: str = NEW_ARRAYS,
+    caller: str | None = None,
+) -> Any:
+    """Call the student's ``function`` on copies of ``args`` (positional only) and return its
+    result, after checking that the call left every argument named in ``names`` as it was, to
+    RESTORED_ATOL: arrays, and dicts of arrays key by key.
+
+    ``names`` names the positional parameters in order, None for one that is not compared (a
+    cache, a function, a number); parameters past ``args`` are left at their defaults. A change
+    raises CheckFailed naming the argument, and ``how`` says what to do instead. The copies keep
+    the caller's arrays intact for the references, and :meth:`Student.call_seeing_inputs` shows
+    them as the function left them, in process and in the sandbox alike. When ``caller`` names
+    another function whose check runs ``function`` for its result (a forward pass for its cache,
+    as in :func:`prerequisite`), nothing is compared: the checks of ``function`` grade that.
+    """
+    if caller is not None:
+        return call_on_copies(student, function, *args)
+    result, after = student.call_seeing_inputs(function, *copy_arrays(args))
+    for name, before, now in zip(names[: len(args)], args, after, strict=True):
+        change = "" if name is None else _change(before, now, name)
+        if change:
+            raise CheckFailed(f"{function} modified {name} in place ({change}): {how}")
+    return result
 
 
 def expect_value_error(

@@ -12,6 +12,55 @@ to name the likely cause.
 The backward checks run the student's attention_forward first, under
 :func:`~autograder.checking.toolkit.prerequisite` (its cache is the backward pass's input): a
 wrong forward pass fails them too, with the forward's diagnosis.
+
+Every check calls the function it grades through
+:func:`~autograder.checking.toolkit.call_leaving_inputs`, which fails when the call changed one of
+its array arguments (``ARGUMENTS`` names them); a forward pass run for the cache of a
+backward check, and a call that must raise, run on copies.
+
+Properties the statement asks for, and the check that grades each ("mistakes": the entries of
+``mistakes.py`` that break the property; besides, ``tests/autograder/test_checks.py`` changes
+every array argument of every graded function in place, one at a time, and sees a check of that
+function fail):
+
+property                             grade_id                           mistakes
+-----------------------------------  ---------------------------------  ----------------------------
+every function: float64 arrays (not  every check of the function        softmax_float32
+float32, not lists)
+every function: outputs of the       every check of the function        -
+stated shapes
+every function: its arguments come   every check of the function        softmax_z_in_place
+back unchanged (to RESTORED_ATOL)                                       dcontext_shape_in_place
+every function: NumPy only (no       every check, in the sandbox        -
+rnnbook)
+softmax: exp(z) over its sum, along  softmax_values                     -
+the last axis by default
+softmax: finite and right for        softmax_stability                  softmax_unstable
+scores of size 1e4
+softmax: along any axis, negative    softmax_axis                       softmax_ignores_axis
+ones included
+attention_forward: weights =         attention_forward_weights          attention_softmax_over_batch
+softmax of q . k over the positions
+attention_forward: context = sum_t   attention_forward_context          -
+w_t v_t
+attention_forward: scores divided    attention_forward_scaled           scaled_ignored
+by sqrt(d) when scaled=True, only                                       scaled_by_d
+then
+attention_forward: masked weights    attention_forward_masked           mask_after_softmax
+exactly 0, the others sum to 1;
+mask=None attends every position
+attention_forward: a mask that is    attention_forward_mask_validation  mask_dtype_not_checked
+not a bool (N, T) array raises                                          mask_shape_not_checked
+ValueError naming mask
+attention_forward: a row with no     attention_forward_fully_masked     no_fully_masked_check
+True raises ValueError naming mask
+attention_backward: dquery, dkeys,   attention_backward_<output>        dkeys_no_softmax_jacobian
+dvalues through the softmax                                             dquery_wrong_contraction
+Jacobian                                                                dvalues_without_weights
+attention_backward: the 1/sqrt(d)    attention_backward_scaled          backward_scale_missing
+factor when scaled=True
+attention_backward: no gradient at   attention_backward_masked          mask_after_softmax
+masked positions
 """
 
 from __future__ import annotations
@@ -25,7 +74,7 @@ from autograder.checking.api import Check, CheckFailed, Student
 from autograder.checking.toolkit import (
     Arrays,
     Variant,
-    call_on_copies,
+    call_leaving_inputs,
     close,
     compare,
     diagnose,
@@ -169,6 +218,13 @@ def _inputs(rng: np.random.Generator, shape: tuple[int, int, int, int]) -> tuple
 CHAPTER_PRODUCTS = "the chapter Inner and outer products (chapters/inner_outer_products.md)"
 CHAPTER_GRADIENTS = "the chapter Gradients (chapters/gradients.md)"
 GRADIENTS = ("dquery", "dkeys", "dvalues")
+# The positional parameters of the graded functions, as call_leaving_inputs names them; None for
+# one it does not compare (a number, a flag, a cache).
+ARGUMENTS = {
+    "softmax": ("z", None),
+    "attention_forward": ("query", "keys", "values", "mask", None),
+    "attention_backward": ("dcontext", None),
+}
 
 
 def _case(keys: np.ndarray, values: np.ndarray, scaled: bool, mask: np.ndarray | None) -> str:
@@ -182,8 +238,9 @@ def _case(keys: np.ndarray, values: np.ndarray, scaled: bool, mask: np.ndarray |
 # softmax -----------------------------------------------------------------------------------
 
 
-def _call_softmax(student: Student, z: np.ndarray, **kwargs: Any) -> np.ndarray:
-    result = call_on_copies(student, "softmax", z, **kwargs)
+def _call_softmax(student: Student, z: np.ndarray, *axis: int) -> np.ndarray:
+    """softmax(z) or softmax(z, axis), checked to be a float64 array of z's shape."""
+    result = call_leaving_inputs(student, "softmax", ARGUMENTS["softmax"], z, *axis)
     return float_array("softmax", "the result", result, z.shape)
 
 
@@ -298,7 +355,7 @@ def check_softmax_axis(student: Student, rng: np.random.Generator) -> None:
         compare(
             f"softmax(z, axis={axis})",
             "the result",
-            _call_softmax(student, z, axis=axis),
+            _call_softmax(student, z, axis),
             reference_softmax(z, axis=axis),
             _axis_variants(z),
             "the entries must sum to 1 along `axis` only",
@@ -414,15 +471,19 @@ def _checked_attention_forward(
     mask: np.ndarray | None,
     scaled: bool,
     outputs: tuple[str, ...] = ("weights", "context"),
+    caller: str | None = None,
 ) -> Any:
     """Call attention_forward (mask and scaled passed only when not the defaults), check the
-    named outputs, and return the cache. A wrong context is blamed on wrong weights first."""
-    kwargs: dict[str, Any] = {}
-    if mask is not None:
-        kwargs["mask"] = mask
+    named outputs, and return the cache. A wrong context is blamed on wrong weights first.
+    ``caller`` names the function whose check runs attention_forward for its cache (None:
+    attention_forward is under test, and its arguments must come back unchanged)."""
+    args: tuple[Any, ...] = (query, keys, values)
     if scaled:
-        kwargs["scaled"] = True
-    result = call_on_copies(student, "attention_forward", query, keys, values, **kwargs)
+        args += (mask, True)
+    elif mask is not None:
+        args += (mask,)
+    names = ARGUMENTS["attention_forward"]
+    result = call_leaving_inputs(student, "attention_forward", names, *args, caller=caller)
     context, weights, cache = unpack("attention_forward", result, ("context", "weights", "cache"))
     N, T, _ = keys.shape
     context = float_array("attention_forward", "context", context, (N, values.shape[2]), "(N, dv)")
@@ -556,8 +617,11 @@ def _run_attention_backward(
     query, keys, values = _inputs(rng, shape)
     dcontext = rng.standard_normal((shape[0], shape[3]))
     with prerequisite("attention_forward", "attention_backward"):
-        cache = _checked_attention_forward(student, query, keys, values, mask, scaled)
-    result = call_on_copies(student, "attention_backward", dcontext, cache)
+        cache = _checked_attention_forward(
+            student, query, keys, values, mask, scaled, caller="attention_backward"
+        )
+    names = ARGUMENTS["attention_backward"]
+    result = call_leaving_inputs(student, "attention_backward", names, dcontext, cache)
     dquery, dkeys, dvalues = unpack("attention_backward", result, GRADIENTS)
     N, T, d, dv = shape
     got = {

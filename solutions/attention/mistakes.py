@@ -25,6 +25,41 @@ MISTAKES: dict[str, dict[str, Any]] = {
         "lost": ["softmax_stability"],
         "feedback": "subtract the max",
     },
+    "softmax_z_in_place": {
+        "description": "softmax subtracts the max from the caller's z in place (z -= ...)",
+        "edits": [
+            (
+                "shifted = z - np.max(z, axis=axis, keepdims=True)",
+                "z -= np.max(z, axis=axis, keepdims=True)\n    shifted = z",
+            )
+        ],
+        "lost": ["softmax_values", "softmax_stability", "softmax_axis"],
+        "feedback": "modified z in place",
+    },
+    "softmax_float32": {
+        "description": "softmax computes the exponentials in float32 (to save memory), so the "
+        "weights come back as float32",
+        "edits": [
+            ("    exps = np.exp(shifted)\n", "    exps = np.exp(shifted).astype(np.float32)\n")
+        ],
+        "lost": [
+            "softmax_values",
+            "softmax_stability",
+            "softmax_axis",
+            "attention_forward_weights",
+            "attention_forward_context",
+            "attention_forward_scaled",
+            "attention_forward_masked",
+            *[
+                "attention_backward_dquery",
+                "attention_backward_dkeys",
+                "attention_backward_dvalues",
+                "attention_backward_scaled",
+                "attention_backward_masked",
+            ],
+        ],
+        "feedback": "float64",
+    },
     "softmax_ignores_axis": {
         "description": "softmax always normalises along the last axis, whatever `axis` is",
         "edits": [
@@ -85,6 +120,20 @@ MISTAKES: dict[str, dict[str, Any]] = {
         ],
         "lost": ["attention_forward_fully_masked"],
         "feedback": "has no true",
+    },
+    "mask_shape_not_checked": {
+        "description": "attention_forward does not check the mask's shape and relies on "
+        "broadcasting (a (1, T) mask is accepted)",
+        "edits": [
+            (
+                "        if mask.shape != (N, T):\n"
+                '            raise ValueError(f"mask must have shape (N, T) = {(N, T)}, '
+                'got {mask.shape}")\n',
+                "",
+            )
+        ],
+        "lost": ["attention_forward_mask_validation"],
+        "feedback": "mask of shape",
     },
     "mask_dtype_not_checked": {
         "description": "attention_forward casts the mask to bool instead of refusing a 0/1 "
@@ -154,6 +203,32 @@ MISTAKES: dict[str, dict[str, Any]] = {
             "attention_backward_masked",
         ],
         "feedback": "mixes the examples of the batch",
+    },
+    "dcontext_shape_in_place": {
+        "description": "attention_backward gives the caller's dcontext a time axis in place "
+        "(dcontext.shape = (N, 1, dv)) to broadcast it over the positions",
+        "edits": [
+            (
+                "    dcontext = np.asarray(dcontext, dtype=np.float64)\n",
+                "    dcontext.shape = (len(dcontext), 1, -1)  # (N, 1, dv)\n",
+            ),
+            (
+                "dvalues = weights[:, :, None] * dcontext[:, None, :]",
+                "dvalues = weights[:, :, None] * dcontext",
+            ),
+            (
+                'dweights = np.einsum("nv,ntv->nt", dcontext, values)',
+                'dweights = np.einsum("nsv,ntv->nt", dcontext, values)',
+            ),
+        ],
+        "lost": [
+            "attention_backward_dquery",
+            "attention_backward_dkeys",
+            "attention_backward_dvalues",
+            "attention_backward_scaled",
+            "attention_backward_masked",
+        ],
+        "feedback": "modified dcontext in place",
     },
     "dvalues_without_weights": {
         "description": "attention_backward hands every value the whole dcontext (forgets the "

@@ -23,6 +23,24 @@ MISTAKES = {
         ],
         "feedback": "carry",
     },
+    "bptt_dh_in_place": {
+        "description": "rnn_backward adds the carry into the caller's dh (dh[:, t] += ...) "
+        "instead of into a new array",
+        "edits": [
+            (
+                "np.add(dh[:, t], dh_carry, out=da[t])",
+                "dh[:, t] += dh_carry\n        da[t] = dh[:, t]",
+            )
+        ],
+        "lost": [
+            "rnn_backward_dx",
+            "rnn_backward_dh0",
+            "rnn_backward_dwx",
+            "rnn_backward_dwh",
+            "rnn_backward_db",
+        ],
+        "feedback": "modified dh in place",
+    },
     "dwh_transposed": {
         "description": "rnn_backward computes dWh with the wrong transpose (da.T @ h_prev)",
         "edits": [
@@ -53,6 +71,29 @@ MISTAKES = {
         "lost": ["rnn_forward_tanh", "rnn_forward_relu", "rnn_forward_t1"],
         "feedback": "off by one in time",
     },
+    "h_float32": {
+        "description": "rnn_forward returns the states as float32 (to save memory)",
+        "edits": [
+            (
+                "h = states[1:].transpose(1, 0, 2).copy()",
+                "h = states[1:].transpose(1, 0, 2).astype(np.float32)",
+            )
+        ],
+        "lost": ["rnn_forward_tanh", "rnn_forward_relu", "rnn_forward_t1"],
+        "feedback": "float64",
+    },
+    "activation_case_insensitive": {
+        "description": "rnn_forward accepts any case of the activation's name ('Tanh' runs the "
+        "ReLU network)",
+        "edits": [
+            (
+                'if activation not in ("tanh", "relu"):',
+                'if activation.lower() not in ("tanh", "relu"):',
+            )
+        ],
+        "lost": ["rnn_forward_bad_activation"],
+        "feedback": "without raising ValueError",
+    },
     "no_activation_check": {
         "description": "rnn_forward does not validate activation: any name other than 'tanh' "
         "silently runs the ReLU network",
@@ -72,6 +113,24 @@ MISTAKES = {
         "edits": [("dbo = dout.sum(axis=(0, 1))", "dbo = dout.sum(axis=0)")],
         "lost": ["temporal_affine_backward_dbo"],
         "feedback": "sum dout over both the batch axis and the time axis",
+    },
+    "dout_flattened_in_place": {
+        "description": "temporal_affine_backward flattens the caller's dout in place "
+        "(dout.shape = ...) instead of taking a reshaped view",
+        "edits": [
+            (
+                "dWo = h.reshape(N * T, H).T @ dout.reshape(N * T, -1)",
+                "dout.shape = (N * T, -1)  # the steps as rows\n"
+                "    dWo = h.reshape(N * T, H).T @ dout",
+            ),
+            ("dbo = dout.sum(axis=(0, 1))", "dbo = dout.sum(axis=0)"),
+        ],
+        "lost": [
+            "temporal_affine_backward_dh",
+            "temporal_affine_backward_dwo",
+            "temporal_affine_backward_dbo",
+        ],
+        "feedback": "modified dout in place",
     },
     "mse_dpred_divides_by_n": {
         "description": "mse_loss scales dpred by 2/N (the batch size) instead of 2/(N*T*O)",
@@ -116,6 +175,37 @@ MISTAKES = {
         "edits": [("        x[index] = original\n", "")],
         "lost": ["numerical_gradient_x_unchanged"],
         "feedback": "modified x",
+    },
+    "numgrad_forward_difference": {
+        "description": "numerical_gradient takes the forward difference (f(x + h e_i) - f(x)) / h "
+        "instead of the central one",
+        "edits": [
+            (
+                "        x[index] = original - h\n        f_minus = np.array(f(x), dtype=float)\n",
+                "        x[index] = original\n        f_minus = np.array(f(x), dtype=float)\n",
+            ),
+            (
+                "grad[index] = np.sum(df * (f_plus - f_minus)) / (2 * h)",
+                "grad[index] = np.sum(df * (f_plus - f_minus)) / h",
+            ),
+        ],
+        "lost": ["numerical_gradient_vjp"],
+        "feedback": "forward difference",
+        # The visible test says "did you divide by 2h?"; the hidden message says it too.
+        "visible": "divide by 2h",
+    },
+    "numgrad_fixed_step": {
+        "description": "numerical_gradient sets its own step inside the function and ignores "
+        "the h it is given",
+        "edits": [("grad = np.zeros(x.shape)", "grad = np.zeros(x.shape)\n    h = 1e-6  # small")],
+        "lost": ["numerical_gradient_vjp"],
+        "feedback": "step h is not used",
+    },
+    "dl_dw_new_symbol": {
+        "description": "dL/dw by hand with h1 as a new symbol instead of tanh(w h0 + u x1)",
+        "edits": [("h1 = sp.tanh(w * h0 + u * x1)", 'h1 = sp.Symbol("h1")  # the first state')],
+        "lost": ["dl_dw_symbolic"],
+        "feedback": "not defined",
     },
     "dl_dw_no_carry": {
         "description": "dL/dw by hand keeps only the direct term of step 2 and forgets the path "

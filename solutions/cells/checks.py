@@ -12,6 +12,65 @@ produce and names the likely cause.
 The backward checks run the student's forward function first, under
 :func:`~autograder.checking.toolkit.prerequisite` (its cache is the backward pass's input): a
 wrong forward pass fails them too, with the forward's diagnosis.
+
+Every check calls the function it grades through
+:func:`~autograder.checking.toolkit.call_leaving_inputs`, which fails when the call changed one of
+its array arguments (``ARGUMENTS`` names them); a forward pass run for the cache of a
+backward check, and a call that must raise, run on copies.
+
+Properties the statement asks for, and the check that grades each ("mistakes": the entries of
+``mistakes.py`` that break the property; besides, ``tests/autograder/test_checks.py`` changes
+every array argument of every graded function in place, one at a time, and sees a check of that
+function fail):
+
+property                             grade_id                         mistakes
+-----------------------------------  -------------------------------  ------------------------------
+every function: returns what is      every check of the function      -
+asked, in the order asked
+every function: float64 arrays (not  every check of the function      rnn_forward_float32
+float32, not lists)
+every function: outputs of the       every check of the function      rnn_forward_relu_np_max
+stated shapes                                                         stack_side_by_side
+every function: its arguments come   every check of the function      rnn_dh_next_in_place
+back unchanged (to RESTORED_ATOL)                                     rnn_dh_next_multiply_out
+                                                                      rnn_relu_mask_in_place
+                                                                      lstm_dc_next_in_place
+every function: NumPy only (no       every check, in the sandbox      -
+rnnbook)
+rnn_step_forward: h_next = phi(x Wx  rnn_step_forward_tanh_values     rnn_forward_missing_bias
++ h_prev Wh + b)                     rnn_step_forward_relu_values
+rnn_step_forward: tanh when          rnn_step_forward_tanh_values     -
+activation is left at its default
+rnn_step_forward: relu is max(a, 0)  rnn_step_forward_relu_values     rnn_forward_relu_np_max
+entry by entry
+rnn_step_forward: another            rnn_step_forward_bad_activation  rnn_forward_any_activation
+activation raises ValueError naming
+it
+rnn_step_backward: the five          rnn_step_backward_<output>       rnn_dwh_transposed
+gradients, tanh' = 1 - h**2, relu'                                    rnn_dwh_uses_h_next
+= [a > 0]                                                             rnn_dh_prev_wh_not_transposed
+                                                                      rnn_missing_tanh_derivative
+                                                                      rnn_relu_on_upstream_gradient
+rnn_step_backward: db is a sum over  rnn_step_backward_db             rnn_db_mean
+the batch, not a mean
+rnn_step_backward: the cache keeps   rnn_step_backward_<output>       rnn_relu_uses_tanh_derivative
+the activation
+stack_weights: Wx on top of Wh, (D   stack_weights_values             stack_side_by_side
++ H, H)                                                               stack_wh_on_top
+concat_step_forward: phi([x,         concat_step_forward_values       concat_wrong_order
+h_prev] W + b), returned alone
+concat_step_forward: another         concat_step_forward_values       concat_any_activation
+activation raises ValueError naming
+it
+lstm_step_forward: gate blocks i,    lstm_step_forward_h_next         lstm_gates_i_f_swapped
+f, g, o                              lstm_step_forward_c_next
+lstm_step_forward: c_next = f        lstm_step_forward_h_next         lstm_h_without_tanh
+c_prev + i g, h_next = o             lstm_step_forward_c_next
+tanh(c_next)
+lstm_step_backward: the six          lstm_step_backward_<output>      lstm_missing_dc_next
+gradients, dc from both paths                                         lstm_missing_tanh_c_derivative
+lstm_step_backward: dc_prev = dc *   lstm_step_backward_dc_prev       lstm_dc_prev_missing_forget
+f
 """
 
 from __future__ import annotations
@@ -29,7 +88,7 @@ from autograder.checking.toolkit import (
     Variant,
     activation_derivative,
     averaged,
-    call_on_copies,
+    call_leaving_inputs,
     compare,
     expect_value_error,
     float_array,
@@ -245,6 +304,16 @@ SHAPE_NAMES = {
     },
 }
 SHARED = ("dWx", "dWh", "db")  # gradients of parameters shared by the N examples
+# The positional parameters of every graded function, as call_leaving_inputs names them; None for
+# one it does not compare (a string, a cache).
+ARGUMENTS = {
+    "rnn_step_forward": ("x", "h_prev", "Wx", "Wh", "b", None),
+    "rnn_step_backward": ("dh_next", None),
+    "stack_weights": ("Wx", "Wh"),
+    "concat_step_forward": ("x", "h_prev", "W", "b", None),
+    "lstm_step_forward": ("x", "h_prev", "c_prev", "Wx", "Wh", "b"),
+    "lstm_step_backward": ("dh_next", "dc_next", None),
+}
 
 
 def _compare(
@@ -284,7 +353,8 @@ def _check_gradient(
 ) -> None:
     """Call the student's backward ``function`` and check one of its gradients."""
     names = GRADIENTS[function]
-    result = unpack(function, call_on_copies(student, function, *upstream, cache), names)
+    result = call_leaving_inputs(student, function, ARGUMENTS[function], *upstream, cache)
+    result = unpack(function, result, names)
     N = upstream[0].shape[0]
     hints = {(N, *expected.shape): "sum over the batch (axis 0)"} if output == "db" else None
     actual = float_array(
@@ -342,9 +412,11 @@ def _checked_rnn_forward(
     caller: str | None = None,
     default: bool = False,
 ) -> Any:
-    """Run the student's rnn_step_forward, check h_next, and return the cache."""
-    kwargs = {} if default else {"activation": activation}
-    result = call_on_copies(student, "rnn_step_forward", *inputs, **kwargs)
+    """Run the student's rnn_step_forward, check h_next, and return the cache; ``caller`` names
+    the function whose check runs it for its cache (None: rnn_step_forward is under test)."""
+    args = inputs if default else (*inputs, activation)
+    names = ARGUMENTS["rnn_step_forward"]
+    result = call_leaving_inputs(student, "rnn_step_forward", names, *args, caller=caller)
     N, H = inputs[1].shape
     with prerequisite("rnn_step_forward", caller):
         h_next, cache = unpack("rnn_step_forward", result, ("h_next", "cache"))
@@ -476,7 +548,7 @@ def check_stack_weights_values(student: Student, rng: np.random.Generator) -> No
         W = float_array(
             "stack_weights",
             "W",
-            call_on_copies(student, "stack_weights", Wx, Wh),
+            call_leaving_inputs(student, "stack_weights", ARGUMENTS["stack_weights"], Wx, Wh),
             (D + H, H),
             "(D + H, H)",
             hints,
@@ -511,14 +583,16 @@ def _concat_variants(inputs: tuple[np.ndarray, ...], activation: str) -> list[Va
 
 
 def check_concat_step_forward_values(student: Student, rng: np.random.Generator) -> None:
-    """concat_step_forward: equals the two-matrix form (tanh and relu)."""
+    """concat_step_forward: equals the two-matrix form (tanh and relu), and any other activation
+    raises ValueError."""
     for activation in ACTIVATIONS:
         for N, D, H in CONCAT_SHAPES:
             inputs = rnn_inputs(rng, N, D, H, activation)
             x, h_prev, Wx, Wh, b = inputs
             W = reference_stack_weights(Wx, Wh)
-            result = call_on_copies(
-                student, "concat_step_forward", x, h_prev, W, b, activation=activation
+            names = ARGUMENTS["concat_step_forward"]
+            result = call_leaving_inputs(
+                student, "concat_step_forward", names, x, h_prev, W, b, activation
             )
             h_next = float_array(
                 "concat_step_forward", "h_next", result, (N, H), "(N, H)", _rnn_forward_hints(N, H)
@@ -532,6 +606,16 @@ def check_concat_step_forward_values(student: Student, rng: np.random.Generator)
                 f"h_next = phi([x, h_prev] W + b); {CELL_CHAPTER}",
                 _describe_rnn(inputs, activation),
             )
+    x, h_prev, Wx, Wh, b = rnn_inputs(rng, 2, 3, 4)
+    expect_value_error(
+        student,
+        "concat_step_forward",
+        (x, h_prev, reference_stack_weights(Wx, Wh), b),
+        {"activation": "sigmoid"},
+        naming="activation",
+        what="activation='sigmoid'",
+        hint="the activation works as in rnn_step_forward: accept only 'tanh' and 'relu'",
+    )
 
 
 # lstm_step_forward -------------------------------------------------------------------------
@@ -591,8 +675,10 @@ def _checked_lstm_forward(
     outputs: tuple[str, ...],
     caller: str | None = None,
 ) -> Any:
-    """Run the student's lstm_step_forward, check the named outputs, and return the cache."""
-    result = call_on_copies(student, "lstm_step_forward", *inputs)
+    """Run the student's lstm_step_forward, check the named outputs, and return the cache;
+    ``caller`` as in :func:`_checked_rnn_forward`."""
+    names = ARGUMENTS["lstm_step_forward"]
+    result = call_leaving_inputs(student, "lstm_step_forward", names, *inputs, caller=caller)
     N, H = inputs[1].shape
     expected = reference_lstm_step_forward(*inputs)
     with prerequisite("lstm_step_forward", caller):

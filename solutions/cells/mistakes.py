@@ -8,6 +8,10 @@ of each lost check contains.
 The backward checks run the student's forward function first, so a mistake in a forward pass
 also loses the backward checks of that cell, with the forward's diagnosis in the message.
 
+The first visible test cell that fails on a mistake must name it too, with the ``feedback``
+phrase or, where the locked visible test words the cause differently, with an optional shorter
+``visible`` phrase, which the hidden feedback then contains as well.
+
 ``ALTERNATIVES`` edits the solution in the same way into answers that are right but computed
 differently (another order of the sums, another formula for the same value); each must keep
 full marks.
@@ -42,6 +46,27 @@ MISTAKES: dict[str, dict] = {
         ],
         "lost": ["rnn_step_forward_tanh_values", "rnn_step_forward_relu_values", *RNN_BACKWARD],
         "feedback": "bias",
+    },
+    "rnn_forward_float32": {
+        "description": "rnn_step_forward returns h_next as float32 (to save memory)",
+        "edits": [("    return h_next, cache\n", "    return h_next.astype(np.float32), cache\n")],
+        "lost": ["rnn_step_forward_tanh_values", "rnn_step_forward_relu_values", *RNN_BACKWARD],
+        "feedback": "float64",
+    },
+    "rnn_forward_any_activation": {
+        "description": "rnn_step_forward does not validate activation: any name other than "
+        "'tanh' runs the ReLU cell",
+        "edits": [
+            (
+                '    if activation not in ("tanh", "relu"):\n'
+                "        raise ValueError(f\"activation must be 'tanh' or 'relu', "
+                'got {activation!r}")\n'
+                "    a = x @ Wx + h_prev @ Wh + b",
+                "    a = x @ Wx + h_prev @ Wh + b",
+            )
+        ],
+        "lost": ["rnn_step_forward_bad_activation"],
+        "feedback": "without raising ValueError",
     },
     "rnn_forward_relu_np_max": {
         "description": "rnn_step_forward computes ReLU as np.max(a, 0) (a reduction)",
@@ -93,6 +118,34 @@ MISTAKES: dict[str, dict] = {
         "lost": RNN_BACKWARD,
         "feedback": "upstream gradient",
     },
+    "rnn_dh_next_in_place": {
+        "description": "rnn_step_backward multiplies the caller's dh_next by tanh' in place "
+        "(dh_next *= ...) and uses it as da",
+        "edits": [
+            ("da = dh_next * (1.0 - h_next**2)", "dh_next *= 1.0 - h_next**2\n        da = dh_next")
+        ],
+        "lost": RNN_BACKWARD,
+        "feedback": "modified dh_next in place",
+    },
+    "rnn_dh_next_multiply_out": {
+        "description": "rnn_step_backward computes da = dh_next * tanh' into dh_next itself "
+        "(np.multiply(..., out=dh_next))",
+        "edits": [
+            (
+                "da = dh_next * (1.0 - h_next**2)",
+                "da = np.multiply(dh_next, 1.0 - h_next**2, out=dh_next)",
+            )
+        ],
+        "lost": RNN_BACKWARD,
+        "feedback": "modified dh_next in place",
+    },
+    "rnn_relu_mask_in_place": {
+        "description": "rnn_step_backward applies relu's mask by zeroing the caller's dh_next "
+        "where a <= 0 (da = dh_next; da[a <= 0] = 0)",
+        "edits": [("da = dh_next * (a > 0)", "da = dh_next\n        da[a <= 0] = 0.0")],
+        "lost": RNN_BACKWARD,
+        "feedback": "modified dh_next in place",
+    },
     "stack_side_by_side": {
         "description": "stack_weights places Wx and Wh side by side (np.hstack)",
         "edits": [("W = np.vstack([Wx, Wh])", "W = np.hstack([Wx, Wh])")],
@@ -115,6 +168,21 @@ MISTAKES: dict[str, dict] = {
         ],
         "lost": ["concat_step_forward_values"],
         "feedback": "wrong order",
+    },
+    "concat_any_activation": {
+        "description": "concat_step_forward does not validate activation: any name other than "
+        "'tanh' runs the ReLU cell",
+        "edits": [
+            (
+                '    if activation not in ("tanh", "relu"):\n'
+                "        raise ValueError(f\"activation must be 'tanh' or 'relu', "
+                'got {activation!r}")\n'
+                "    xh = np.concatenate",
+                "    xh = np.concatenate",
+            )
+        ],
+        "lost": ["concat_step_forward_values"],
+        "feedback": "without raising ValueError",
     },
     "lstm_gates_i_f_swapped": {
         "description": "lstm_step_forward reads the input and forget gates in swapped blocks",
@@ -158,6 +226,18 @@ MISTAKES: dict[str, dict] = {
         ],
         "lost": LSTM_BACKWARD,
         "feedback": "derivative of tanh(c_next)",
+    },
+    "lstm_dc_next_in_place": {
+        "description": "lstm_step_backward accumulates both paths into the caller's dc_next "
+        "(dc = dc_next; dc += ...)",
+        "edits": [
+            (
+                "dc = dc_next + dh_next * o * (1.0 - tanh_c**2)",
+                "dc = dc_next\n    dc += dh_next * o * (1.0 - tanh_c**2)",
+            )
+        ],
+        "lost": LSTM_BACKWARD,
+        "feedback": "dc_next in place",
     },
 }
 

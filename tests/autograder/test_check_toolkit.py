@@ -9,10 +9,12 @@ from autograder.checking import toolkit
 from autograder.checking.api import CheckFailed, InProcessStudent
 from autograder.checking.toolkit import (
     ATOL,
+    NEW_ARRAYS,
     RTOL,
     activation,
     activation_derivative,
     averaged,
+    call_leaving_inputs,
     call_on_copies,
     close,
     compare,
@@ -338,6 +340,116 @@ def test_call_on_copies_keeps_the_callers_arrays_and_passes_other_objects_as_the
     assert call_on_copies(student, "in_place", x, grads, cache, scale=scale) is cache
     assert np.array_equal(x, np.ones(2)) and np.array_equal(grads["W"], np.zeros((2, 2)))
     assert np.array_equal(scale, np.ones(1))
+
+
+def _restores(x, grads, cache):
+    x[0] += 1e-5  # a perturbation put back: x differs from before by round-off at most
+    x[0] -= 1e-5
+    cache["seen"] = True  # a cache is the function's own business
+    return float(x.sum() + grads["W"].sum())
+
+
+def _overwrites(x, grads, cache):
+    x *= 2.0
+
+
+def _reshapes(x, grads, cache):
+    x.shape = (x.size,)
+
+
+def _flips(x, grads, cache):
+    np.logical_not(x, out=x)
+
+
+def _changes_an_entry(x, grads, cache):
+    grads["b"][0] += 0.5
+
+
+def _drops_a_key(x, grads, cache):
+    del grads["b"]
+
+
+def _replaces_an_array(x, grads, cache):
+    grads["W"] = [1.0]
+
+
+CHANGING = InProcessStudent(
+    {
+        "restores": _restores,
+        "overwrites": _overwrites,
+        "reshapes": _reshapes,
+        "flips": _flips,
+        "changes_an_entry": _changes_an_entry,
+        "drops_a_key": _drops_a_key,
+        "replaces_an_array": _replaces_an_array,
+    }
+)
+
+
+def _arguments(x=None):
+    return (
+        np.ones((2, 2)) if x is None else x,
+        {"W": np.zeros((2, 2)), "b": np.zeros(2)},
+        {"kept": np.ones(1)},
+    )
+
+
+def test_call_leaving_inputs_returns_the_result_when_the_arguments_come_back_unchanged():
+    args = _arguments()
+    assert call_leaving_inputs(CHANGING, "restores", ("x", "grads", None), *args) == 4.0
+    assert set(args[2]) == {"kept"}  # the caller's cache is untouched too (the call got a copy)
+
+
+@pytest.mark.parametrize(
+    ("function", "x", "name", "change"),
+    [
+        ("overwrites", None, "x", "entries of x changed by up to 1.0e+00"),
+        ("reshapes", None, "x", "the shape of x became (4,) instead of (2, 2)"),
+        ("flips", np.ones(3, dtype=bool), "x", "entries of x changed by up to 1.0e+00"),
+        ("changes_an_entry", None, "grads", "entries of grads['b'] changed by up to 5.0e-01"),
+        ("drops_a_key", None, "grads", "the keys of grads, ['W', 'b'], became ['W']"),
+        ("replaces_an_array", None, "grads", "grads['W'] became a list of length 1"),
+    ],
+)
+def test_call_leaving_inputs_names_the_argument_changed_and_keeps_the_callers(
+    function, x, name, change
+):
+    x, grads, cache = _arguments(x)
+    saved_x, saved_grads = x.copy(), copy_arrays(grads)
+    message = fails(call_leaving_inputs, CHANGING, function, ("x", "grads", None), x, grads, cache)
+    assert message == f"{function} modified {name} in place ({change}): {NEW_ARRAYS}"
+    assert np.array_equal(x, saved_x) and set(grads) == set(saved_grads)
+    assert all(np.array_equal(grads[key], saved_grads[key]) for key in saved_grads)
+
+
+def test_call_leaving_inputs_for_a_caller_compares_nothing_and_keeps_the_callers():
+    x, grads, cache = _arguments()
+    names = ("x", "grads", None)
+    assert call_leaving_inputs(CHANGING, "overwrites", names, x, grads, cache, caller="g") is None
+    assert np.array_equal(x, np.ones((2, 2)))
+
+
+class _SeparateProcess(InProcessStudent):
+    """Like the sandbox: the arguments come back as new copies, and anything else as a handle."""
+
+    def call_seeing_inputs(self, name, *args):
+        result, after = super().call_seeing_inputs(name, *args)
+        return result, [
+            copy_arrays(a) if isinstance(a, (np.ndarray, dict)) else object() for a in after
+        ]
+
+
+def test_call_leaving_inputs_compares_values_not_objects():
+    student = _SeparateProcess({"restores": _restores, "overwrites": _overwrites})
+    names = ("x", "grads", None)
+    assert call_leaving_inputs(student, "restores", names, *_arguments()) == 4.0
+    assert "modified x in place" in fails(
+        call_leaving_inputs, student, "overwrites", names, *_arguments()
+    )
+    how = "put it back"
+    assert fails(
+        call_leaving_inputs, student, "overwrites", names, *_arguments(), how=how
+    ).endswith(": put it back")
 
 
 def test_copy_arrays_copies_nested_arrays_and_keeps_container_types():

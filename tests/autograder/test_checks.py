@@ -5,10 +5,15 @@ mistake or an alternative of ``solutions/<assignment>/mistakes.py`` in its solut
 every check runs on it, with the notebook's ``fixed_rng(grade_id)`` and with other seeds (the
 grader draws fresh inputs). The solution and every alternative pass every check and every
 visible test; each mistake fails exactly the checks it lists under "lost", and names its
-"feedback" phrase.
+"feedback" phrase. Beyond the catalogue, a graded function that changes any one of its array
+arguments in place fails a check of its own that names the argument.
 """
 
 from __future__ import annotations
+
+import ast
+import functools
+import inspect
 
 import numpy as np
 import pytest
@@ -115,3 +120,73 @@ def test_mistake_fails_exactly_its_lost_checks(assignment, name):
 def test_every_assignment_catalogues_alternatives():
     assert {a for a, _ in ALTERNATIVES} == set(assignments.names())
     assert {"pytorch-clip", "softmax-epsilon"} <= {name for _, name in ALTERNATIVES}
+
+
+def array_parameters(assignment: str) -> list[tuple[str, str]]:
+    """(function, parameter) for every parameter annotated as an array (or a dict of arrays) of
+    every function that the solution cells define: the graded functions' array arguments."""
+    found = []
+    for code in assignments.get(assignment).solution_code().values():
+        for node in ast.parse(code).body:
+            if isinstance(node, ast.FunctionDef):
+                found += [
+                    (node.name, arg.arg)
+                    for arg in node.args.args
+                    if arg.annotation is not None and "np.ndarray" in ast.unparse(arg.annotation)
+                ]
+    return found
+
+
+ARRAY_PARAMETERS = [(a, f, p) for a in assignments.names() for f, p in array_parameters(a)]
+
+
+@functools.cache
+def solution_namespace(assignment: str) -> dict:
+    """The globals of the notebook run with the solution (each test changes a copy)."""
+    return run_notebook(assignment, assignments.get(assignment).solution_code())[0]
+
+
+def change_in_place(value: object) -> None:
+    """Change an array, or every array of a dict, in place (a bool array is negated)."""
+    for array in value.values() if isinstance(value, dict) else [value]:
+        if isinstance(array, np.ndarray) and array.dtype == bool:
+            np.logical_not(array, out=array)
+        elif isinstance(array, np.ndarray):
+            array += 1.0
+
+
+@pytest.mark.parametrize(
+    ("assignment", "function", "parameter"),
+    ARRAY_PARAMETERS,
+    ids=[f"{a}-{f}-{p}" for a, f, p in ARRAY_PARAMETERS],
+)
+def test_changing_an_array_argument_in_place_fails_a_check_of_the_function(
+    assignment, function, parameter
+):
+    """The solution, changed to modify one argument after computing its (right) answer, fails
+    a check of that function (grade_id ``<function>_...``), whose message names the argument."""
+    namespace = dict(solution_namespace(assignment))
+    solution = namespace[function]
+    position = list(inspect.signature(solution).parameters).index(parameter)
+
+    def changing(*args, **kwargs):
+        result = solution(*args, **kwargs)
+        change_in_place(args[position] if position < len(args) else kwargs.get(parameter))
+        return result
+
+    namespace[function] = changing
+    student = InProcessStudent(namespace)
+    messages = []
+    for grade_id, check in load_checks(assignment).items():
+        if grade_id.startswith(f"{function}_"):
+            try:
+                check(student, fixed_rng(grade_id))
+            except CheckFailed as error:
+                messages.append(str(error))
+    assert any(f"{function} modified {parameter} in place" in m for m in messages), messages
+
+
+def test_every_assignment_has_array_parameters():
+    assert {a for a, _, _ in ARRAY_PARAMETERS} == set(assignments.names())
+    assert ("bptt", "clip_by_global_norm", "grads") in ARRAY_PARAMETERS  # a dict of arrays
+    assert ("attention", "attention_forward", "mask") in ARRAY_PARAMETERS  # a bool array or None
