@@ -204,6 +204,40 @@ for _path in glob.glob("/run/**/*", recursive=True) + glob.glob("/tmp/**/*", rec
 """,
 }
 
+# Correct submissions that also try to exhaust the machine, each bounded so that it cannot harm
+# it even if its cap failed: each gets the status of its cap, and the solution graded beside them
+# keeps full marks (tests/autograder/test_grading.py measures the peaks).
+EXHAUSTION: dict[str, tuple[str, str]] = {  # name: (status, code added after the answers)
+    "exhaust-processes": (
+        "process_limit",
+        """\
+import subprocess
+started = []
+try:
+    for _ in range(400):  # at most 400 processes, were the cap of 64 not enforced
+        started.append(subprocess.Popen(["sleep", "20"]))
+except OSError as error:
+    print(f"stopped after {len(started)} processes: {error}")
+""",
+    ),
+    "exhaust-disk": (
+        "disk_limit",
+        """\
+for i in range(1024):  # at most 1 GiB, were the cap of 512 MiB not enforced
+    with open(f"filler-{i}.bin", "wb") as handle:
+        handle.write(bytes(1 << 20))
+""",
+    ),
+    "exhaust-tmp": (
+        "disk_limit",
+        """\
+for i in range(1024):  # 1 GiB of memory, were /tmp a tmpfs and nothing counted it
+    with open(f"/tmp/filler-{i}.bin", "wb") as handle:
+        handle.write(bytes(1 << 20))
+""",
+    ),
+}
+
 # Students named as learning-management systems name folders (commas, apostrophes, brackets,
 # letters beyond ASCII), or as an attacker would (HTML; a spreadsheet formula). Each submits the
 # solution: full marks, the name escaped in every page and written as text in grades.csv.
@@ -326,6 +360,12 @@ def write_examples(out: Path, assignments: list[str]) -> list[Path]:
                     put(name, assignment, as_json(_insert_code(student, cheat, after=2)))
                 for name in LMS_NAMES:
                     put(name, assignment, as_json(solved))
+                for name, (_, code) in EXHAUSTION.items():
+                    put(
+                        name,
+                        assignment,
+                        as_json(_insert_code(solved, code, after=len(solved["cells"]))),
+                    )
                 put(
                     "hostile-detached-processes",
                     assignment,

@@ -3,6 +3,10 @@
 - :mod:`autograder.isolation.policy`        every mount, environment variable and cap of the
   kernel and the sandbox, each with its reason;
 - :mod:`autograder.isolation.bubblewrap`    runs a command under bubblewrap with that allow-list;
+- :mod:`autograder.isolation.supervisor`    the process between the grader and bubblewrap: starts
+  the command in its control group, stops it at the disk cap, reports peaks and caps reached;
+- :mod:`autograder.isolation.cgroups`       a control group per submission where the machine
+  allows one: caps processes and memory (tmpfs included) even for a grader running as root;
 - :mod:`autograder.isolation.kernel`        the isolated, capped kernel nbgrader's autograde runs
   a notebook in;
 - :mod:`autograder.isolation.kernel_child`  the kernel's first code inside bubblewrap: caps, then

@@ -7,8 +7,9 @@ executes the notebook in (:mod:`autograder.isolation.kernel`) and the verificati
 one that
 
 - starts from an empty root: the Python installation and the system's libraries read-only,
-  the folders or files the caller names read-only, one private folder (``room``) writable,
-  a fresh ``/proc``, a minimal ``/dev`` and an empty ``/tmp``; nothing else of the machine;
+  the folders or files the caller names read-only, two private folders writable (``room``, its
+  home, and ``scratch``, seen as ``/tmp`` and ``/dev/shm``: on disk, never a tmpfs), a fresh
+  ``/proc`` and a minimal, read-only ``/dev``; nothing else of the machine;
 - runs in new user, PID, IPC, UTS, cgroup and network namespaces: it sees no other process and
   has no network at all (a kernel talks to its client over Unix sockets in its room);
 - has no capabilities, so nothing can be mounted, re-mounted or un-mounted;
@@ -31,6 +32,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from autograder.isolation import cgroups
 from autograder.isolation.policy import SANDBOX_UID, SYSTEM_FILES, SYSTEM_FOLDERS
 
 INSTALL_HINT = (
@@ -73,13 +75,15 @@ def wrap(
     command: list[str],
     *,
     room: Path,
+    scratch: Path,
     read_only: Iterable[Path | tuple[Path, Path]] = (),
     environment: dict[str, str] | None = None,
 ) -> list[str]:
     """``command`` run under bubblewrap, seeing the allow-list described in the module docstring.
 
-    ``room`` is the one writable folder (also the working directory). ``read_only`` adds
-    folders or files, each at its own path or as a ``(source, target)`` pair.
+    ``room`` is the writable working directory, ``scratch`` the writable ``/tmp`` and
+    ``/dev/shm``. ``read_only`` adds folders or files, each at its own path or as a
+    ``(source, target)`` pair.
     """
     bwrap = shutil.which("bwrap")
     if bwrap is None:
@@ -98,7 +102,9 @@ def wrap(
         "--clearenv",
         *_system_arguments(),
         # Mount points first: a later mount inside /tmp stays visible, an earlier one would not.
-        *("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"),
+        *("--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev"),
+        *("--bind", str(Path(scratch).resolve()), "/tmp"),
+        *("--bind", str(Path(scratch).resolve()), "/dev/shm"),
     ]
     for source, target in python_folders():
         if not any(target.is_relative_to(system) for system in SYSTEM_FOLDERS):
@@ -115,11 +121,12 @@ def wrap(
 
 @functools.cache
 def problem() -> str | None:
-    """Why bubblewrap cannot isolate a process here, or None when it can (probed once)."""
+    """Why student code cannot be isolated and capped here (bubblewrap missing or refused, or a
+    cap that cannot be enforced), or None when it can (probed once)."""
     if shutil.which("bwrap") is None:
         return INSTALL_HINT
     with tempfile.TemporaryDirectory(prefix="rnn-bwrap-probe-") as room:
-        probe = wrap([sys.executable, "-c", "import numpy"], room=Path(room))
+        probe = wrap([sys.executable, "-c", "import numpy"], room=Path(room), scratch=Path(room))
         try:
             result = subprocess.run(probe, capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as error:
@@ -127,7 +134,7 @@ def problem() -> str | None:
     if result.returncode != 0:
         detail = (result.stderr.strip().splitlines() or ["no message"])[-1]
         return f"bubblewrap cannot create its namespaces on this machine ({detail})"
-    return None
+    return cgroups.problem()
 
 
 def require() -> None:

@@ -1,8 +1,10 @@
 """The grading kernel's first code (run by bubblewrap, standard library only): cap the address
-space and the size of any file written, silence the start-up banner, then start ipykernel.
+space, the size of any file written and the number of processes, silence the start-up banner,
+then start ipykernel.
 
-``python -P kernel_child.py MEMORY_BYTES FILE_BYTES -f CONNECTION_FILE``: a notebook that
-allocates past the cap gets a ``MemoryError`` instead of exhausting the machine.
+``python -P kernel_child.py MEMORY_BYTES FILE_BYTES PROCESSES -f CONNECTION_FILE`` (PROCESSES 0:
+no cap): a notebook that allocates past the cap gets a ``MemoryError`` instead of exhausting the
+machine, and one that starts processes past it gets an ``OSError``.
 """
 
 import os
@@ -11,10 +13,12 @@ import sys
 
 
 def main() -> None:
-    memory_bytes, file_bytes = int(sys.argv[1]), int(sys.argv[2])
+    memory_bytes, file_bytes, processes = (int(value) for value in sys.argv[1:4])
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
-    del sys.argv[1:3]
+    if processes:  # in its own user namespace: counts this sandbox's processes only
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    del sys.argv[1:4]
     quiet = os.open(os.devnull, os.O_WRONLY)  # the start-up banner would reach the console
     os.dup2(quiet, 1)
     os.dup2(quiet, 2)

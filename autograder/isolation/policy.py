@@ -20,8 +20,11 @@ SANDBOX_UID = 1000  # the student's code is not root, even inside its own user n
 SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # The dynamic linker's cache, the time zone (datetime) and the fonts (matplotlib), read-only.
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts")
-# Besides: this Python installation read-only, a fresh /proc, a minimal /dev, an empty /tmp,
-# and one writable folder of its own (its "room"). No network, no other process.
+# Besides: this Python installation read-only, a fresh /proc, a minimal /dev (read-only), and
+# two writable folders of its own on the grader's disk: its "room" (its home and working
+# directory) and its scratch folder, mounted as /tmp and /dev/shm. Neither is a tmpfs: what a
+# tmpfs holds is memory that no process's limit counts, so a submission could fill the machine's
+# memory by writing files. No network, no other process.
 
 # -- What the kernel sees besides, read-only -----------------------------------------------------
 # The check API that the hidden tests import (NumPy and the standard library only) and nothing
@@ -78,6 +81,23 @@ SANDBOX_MEMORY = 2 * GiB
 # Size of any one file written: enough for a plot or a saved array, not for filling the disk.
 KERNEL_FILE_BYTES = 64 * MiB
 SANDBOX_FILE_BYTES = 16 * MiB
+# Processes and threads of one submission, all counted together: ipykernel runs about ten
+# threads, NumPy one (OPENBLAS_NUM_THREADS=1); the rest is room for a few subprocesses. A fork
+# bomb stops here instead of filling the machine's process table.
+MAX_PROCESSES = 64
+# Bytes on disk in the room and the scratch folder together, and their number of files: a saved
+# array or a plot fits many times over; a loop writing files is stopped (status disk_limit).
+MAX_DISK_BYTES = 512 * MiB
+MAX_FILES = 10_000
+# How often the supervisor measures them: between two looks a writer adds at most what the
+# disk takes in this time (RLIMIT_FSIZE still caps each file).
+WATCH_SECONDS = 0.05
+# What a student is told of each cap their code reached (the status is the key).
+LIMIT_MESSAGES = {
+    "process_limit": f"your code started {MAX_PROCESSES} processes and threads, the most allowed",
+    "disk_limit": f"your code wrote more than {MAX_DISK_BYTES // MiB} MiB or {MAX_FILES:,} files",
+    "memory_limit": "your code used more memory than allowed and was stopped",
+}
 # CPU time of the sandbox over all its calls: far above what the slowest solution needs (a few
 # seconds), far below what a loop left running would take.
 SANDBOX_CPU_SECONDS = 120

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from autograder.checking.api import CheckFailed, StudentRaised
-from autograder.isolation import bubblewrap, policy, wire
+from autograder.isolation import bubblewrap, cgroups, policy, supervisor, wire
+from autograder.isolation.cgroups import limits_seen
 from autograder.isolation.safe_sympy import UnsafeExpression, parse_srepr
 
 HERE = Path(__file__).resolve().parent
@@ -50,9 +51,12 @@ class SandboxStudent:
         self.call_timeout = call_timeout
         self.isolated = isolated
         self._dir = Path(tempfile.mkdtemp(prefix="rnn-sandbox-"))
-        scripts, room = self._dir / "scripts", self._dir / "room"
-        scripts.mkdir()
-        room.mkdir()
+        scripts, room, scratch = self._dir / "scripts", self._dir / "room", self._dir / "scratch"
+        for folder in (scripts, room, scratch):
+            folder.mkdir()
+        self._report = self._dir / "limits.json"
+        self.usage: dict = {}  # the supervisor's report, once closed
+        self._cgroup = cgroups.create(policy.MAX_PROCESSES, memory_bytes) if isolated else None
         for name in policy.SANDBOX_SCRIPTS:
             shutil.copy(HERE / name, scripts / name)
         request_read, self._request_write = os.pipe()
@@ -63,6 +67,7 @@ class SandboxStudent:
             "cpu_seconds": cpu_seconds,
             "cell_seconds": cell_seconds,
             "file_bytes": policy.SANDBOX_FILE_BYTES,
+            "processes": policy.MAX_PROCESSES if isolated else 0,
             "message_bytes": policy.MAX_MESSAGE_BYTES,
             "request_fd": request_read,
             "reply_fd": reply_write,
@@ -72,7 +77,18 @@ class SandboxStudent:
         if isolated:
             try:
                 command = bubblewrap.wrap(
-                    command, room=room, read_only=[scripts], environment=environment
+                    command,
+                    room=room,
+                    scratch=scratch,
+                    read_only=[scripts],
+                    environment=environment,
+                )
+                command = supervisor.command(
+                    command,
+                    report=self._report,
+                    watch=[room, scratch],
+                    cgroup=self._cgroup,
+                    pass_fds=(request_read, reply_write),
                 )
             except bubblewrap.IsolationUnavailable:
                 os.close(request_read)
@@ -106,6 +122,9 @@ class SandboxStudent:
     def _fail(self, reason: str) -> None:
         self._broken = reason
         self.close()
+        for limit in self.usage.get("limits", []):
+            reason += f" ({policy.LIMIT_MESSAGES[limit]})"
+        self._broken = reason
         raise SandboxBroken(reason)
 
     def _read_exactly(self, size: int, deadline: float, doing: str) -> bytes:
@@ -223,6 +242,12 @@ class SandboxStudent:
                 os.close(fd)
             except OSError:
                 pass
+        if self._cgroup is not None:
+            self.usage = limits_seen(self._report, self._cgroup)
+            self._cgroup.remove()
+            self._cgroup = None
+        elif not self.usage:
+            self.usage = limits_seen(self._report, None)
         shutil.rmtree(self._dir, ignore_errors=True)
 
     def __enter__(self) -> SandboxStudent:

@@ -17,10 +17,12 @@ import signal
 import sys
 
 
-def limit_resources(memory_bytes: int, cpu_seconds: int, file_bytes: int) -> None:
+def limit_resources(memory_bytes: int, cpu_seconds: int, file_bytes: int, processes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+    if processes:  # in its own user namespace: counts this sandbox's processes only
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
 
 class CellTimeout(Exception):
@@ -40,7 +42,12 @@ def strip_magics(source: str) -> str:
 
 def main() -> None:
     settings = json.loads(sys.argv[1])
-    limit_resources(settings["memory_bytes"], settings["cpu_seconds"], settings["file_bytes"])
+    limit_resources(
+        settings["memory_bytes"],
+        settings["cpu_seconds"],
+        settings["file_bytes"],
+        settings["processes"],
+    )
     requests = os.fdopen(settings["request_fd"], "rb")
     replies = os.fdopen(settings["reply_fd"], "wb")
     sys.stdout = sys.stderr = io.StringIO()  # the student's prints are discarded

@@ -20,6 +20,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.utils import parse_utc
 
 from autograder.assignments import nbgrader_cells
+from autograder.isolation.policy import LIMIT_MESSAGES
 from autograder.pipeline import late
 from autograder.pipeline.results import Result
 
@@ -136,6 +137,15 @@ def lateness_html(result: Result) -> str:
     return f"Submitted {when} after the due date ({due}). {penalty}\n\n"
 
 
+def limits_html(result: Result) -> str:
+    """A sentence for each cap of the isolation policy that the submission reached."""
+    return "".join(
+        f"Stopped at a limit: {html.escape(LIMIT_MESSAGES[status])}. "
+        for status in result.statuses
+        if status in LIMIT_MESSAGES
+    )
+
+
 def summary_html(result: Result) -> str:
     """The grading summary that opens a student's feedback (an HTML table inside markdown)."""
     rows = "".join(
@@ -147,7 +157,8 @@ def summary_html(result: Result) -> str:
     return (
         f"## Grading summary: {result.final_score:g} / {result.max_score:g}\n\n"
         f"{lateness_html(result)}"
-        f"Status: **{html.escape(result.status)}**. Each graded test was run twice: in this "
+        f"Status: **{html.escape(result.status)}**. {limits_html(result)}"
+        "Each graded test was run twice: in this "
         "notebook, and again on your functions alone, in a separate clean process, on fresh "
         "random inputs. A test earns its points only when both runs pass.\n\n"
         f"<table><thead><tr><th {CELL_STYLE}>test</th><th {CELL_STYLE}>points</th>"
@@ -207,7 +218,8 @@ def problem_page(result: Result) -> str:
     return (
         f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f"</head><body><h1>{html.escape(title)}</h1>"
-        f"<p>Score 0 / {result.max_score:g}. Status: <b>{html.escape(result.status)}</b>.</p>"
+        f"<p>Score 0 / {result.max_score:g}. Status: <b>{html.escape(result.status)}</b>. "
+        f"{limits_html(result)}</p>"
         f"<p>{html.escape(result.problem or 'The notebook could not be graded.')}</p>"
         f"<p>What was expected: one notebook, <code>{html.escape(expected)}</code>, a valid "
         "Jupyter notebook made from the released assignment.</p>"

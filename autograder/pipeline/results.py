@@ -37,6 +37,9 @@ class Result:
     seconds_late: float = 0.0
     late_penalty: float = 0.0  # points taken off the score (see autograder.pipeline.late)
     late_policy: str = ""  # the penalty's rule in words, when there is a penalty
+    # The most the submission's code held at once, in the kernel or the sandbox, as measured by
+    # autograder.isolation.supervisor: peak_processes, peak_disk_bytes, peak_files.
+    usage: dict = field(default_factory=dict)
 
     @property
     def score(self) -> float:

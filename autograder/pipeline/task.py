@@ -45,9 +45,9 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from autograder.assignments import graded_cells
 from autograder.checking.api import CheckFailed, StudentRaised, checks_in
-from autograder.isolation import bubblewrap
+from autograder.isolation import bubblewrap, cgroups
 from autograder.isolation.kernel import GRADER_KERNEL, install_kernelspec
-from autograder.isolation.policy import CELL_SECONDS, SANDBOX_MEMORY
+from autograder.isolation.policy import CELL_SECONDS, KERNEL_MEMORY, MAX_PROCESSES, SANDBOX_MEMORY
 from autograder.isolation.sandbox import SandboxBroken, SandboxStudent
 from autograder.pipeline import late, outputs
 from autograder.pipeline.nbgrader_course import (
@@ -202,17 +202,37 @@ def _grade(task: Task, job: Path, clock: _Clock) -> tuple[Result, dict | None, s
     target.write_text(json.dumps(drop_duplicate_cells(task.notebook)))
     if task.timestamp:
         (target.parent / "timestamp.txt").write_text(task.timestamp)
-    room = job / "room"
+    room, scratch, report = job / "room", job / "scratch", job / "kernel-limits.json"
     room.mkdir()
-    install_kernelspec(course / "jupyter", room=room, checks=checks_folder, isolated=task.isolated)
+    scratch.mkdir()
+    cgroup = cgroups.create(MAX_PROCESSES, KERNEL_MEMORY) if task.isolated else None
+    install_kernelspec(
+        course / "jupyter",
+        room=room,
+        checks=checks_folder,
+        isolated=task.isolated,
+        scratch=scratch,
+        report=report,
+        cgroup=cgroup,
+    )
     clock.lap("setup")
-    nbgrader_points = _autograde(course, task, result, room, clock)
+    try:
+        nbgrader_points = _autograde(course, task, result, room, clock)
+    finally:
+        seen = [cgroups.limits_seen(report, cgroup)] if task.isolated else []
+        if cgroup is not None:
+            cgroup.remove()
     autograded = course / "autograded" / NBGRADER_ID / assignment / f"{assignment}.ipynb"
     if autograded.is_file():
         result.statuses += execution_statuses(autograded)
 
     cells = student_code_cells(task.notebook, source)
-    verdicts = verify(cells, checks, task.cell_timeout, task.isolated)
+    verdicts = verify(cells, checks, task.cell_timeout, task.isolated, seen)
+    for usage in seen:
+        result.statuses += usage.get("limits", [])
+        for key, value in usage.items():
+            if key.startswith("peak_"):
+                result.usage[key] = max(result.usage.get(key, 0), value)
     result.cells = []
     for grade_id, max_points in graded_cells(source).items():
         passed, message = verdicts[grade_id]
@@ -344,12 +364,17 @@ def _autograde(
 
 
 def verify(
-    cells: list[str], checks: dict, cell_timeout: int = CELL_SECONDS, isolated: bool = True
+    cells: list[str],
+    checks: dict,
+    cell_timeout: int = CELL_SECONDS,
+    isolated: bool = True,
+    seen: list[dict] | None = None,
 ) -> dict[str, tuple[bool, str]]:
     """Run every check of the assignment against the code in a sandbox, on fresh inputs.
 
     A check that kills or hangs the sandbox fails, and the next check gets a new sandbox; if
-    the code cannot even be loaded (a top-level infinite loop, say), every check fails.
+    the code cannot even be loaded (a top-level infinite loop, say), every check fails. What
+    each sandbox's supervisor saw (caps reached, peaks) is appended to ``seen``.
     """
     verdicts: dict[str, tuple[bool, str]] = {}
     rng = np.random.default_rng()  # fresh entropy: answers cannot be known in advance
@@ -359,6 +384,8 @@ def verify(
             if student is None or student.broken:
                 if student is not None:
                     student.close()
+                    if seen is not None:
+                        seen.append(student.usage)
                 try:
                     student = SandboxStudent(
                         cells,
@@ -381,4 +408,6 @@ def verify(
     finally:
         if student is not None:
             student.close()
+            if seen is not None:
+                seen.append(student.usage)
     return verdicts

@@ -188,7 +188,7 @@ def test_killing_the_grader_kills_the_sandbox():
 def test_a_missing_bubblewrap_is_one_clear_error(monkeypatch):
     monkeypatch.setattr(bubblewrap.shutil, "which", lambda name: None)
     with pytest.raises(bubblewrap.IsolationUnavailable, match="apt-get install bubblewrap"):
-        bubblewrap.wrap(["true"], room=Path("/tmp"))
+        bubblewrap.wrap(["true"], room=Path("/tmp"), scratch=Path("/tmp"))
     with pytest.raises(bubblewrap.IsolationUnavailable, match="--no-isolation"):
         SandboxStudent(["x = 1"])
 
@@ -222,9 +222,17 @@ def test_the_grading_kernel_sees_only_the_check_api_of_the_grader(tmp_path):
     room.mkdir()
     (checks / "cells").mkdir(parents=True)
     (checks / "cells" / "checks.py").write_text((ROOT / "solutions/cells/checks.py").read_text())
-    install_kernelspec(tmp_path / "jupyter", room=room, checks=checks, isolated=True)
+    (tmp_path / "scratch").mkdir()
+    install_kernelspec(
+        tmp_path / "jupyter",
+        room=room,
+        checks=checks,
+        isolated=True,
+        scratch=tmp_path / "scratch",
+        report=tmp_path / "limits.json",
+    )
     spec = (tmp_path / "jupyter" / "kernels" / GRADER_KERNEL / "kernel.json").read_text()
-    argv = json.loads(spec)["argv"]
+    argv = json.loads(spec)["argv"]  # the supervisor, then bubblewrap: its last "--" is bwrap's
     probe = (
         "import json, os, importlib.util as u\n"
         f"package = {str(ROOT / 'autograder')!r}\n"
@@ -237,7 +245,7 @@ def test_the_grading_kernel_sees_only_the_check_api_of_the_grader(tmp_path):
         "print(json.dumps({'seen': seen, 'checks': checks,\n"
         "                  'pipeline': u.find_spec('autograder.pipeline') is not None}))\n"
     )
-    command = [*argv[: argv.index("--") + 1], sys.executable, "-c", probe]
+    command = [*argv[: len(argv) - argv[::-1].index("--")], sys.executable, "-c", probe]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     view = json.loads(result.stdout)

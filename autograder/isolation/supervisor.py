@@ -1,0 +1,173 @@
+"""The process between the grader and bubblewrap (standard library only): it starts the isolated
+command in the submission's control group, watches what the submission writes and how many
+processes it runs, stops it at the disk cap, and reports what it saw.
+
+``python -P supervisor.py SETTINGS -- COMMAND...``, where SETTINGS is a JSON object:
+
+- ``procs``: the ``cgroup.procs`` files the command enters before it starts (none without a
+  control group, :mod:`autograder.isolation.cgroups`);
+- ``watch``: the folders the submission may write (its room and scratch folder), whose bytes on
+  disk and number of entries are measured every ``interval`` seconds;
+- ``disk_bytes``, ``max_files``: past either, the command is killed (status ``disk_limit``);
+- ``processes``: a count of processes and threads at or above it is the cap reached (status
+  ``process_limit``; the cap itself is ``RLIMIT_NPROC`` or the control group's ``pids.max``);
+- ``report``: the JSON file written with the peaks and the cap reached, if any;
+- ``pass_fds``: descriptors handed on to the command.
+
+The grader reads the report; nothing crosses from the submission to this process. It exits with
+the command's exit status. Killed itself, it takes the command with it (bubblewrap's
+``--die-with-parent``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autograder.isolation.cgroups import Cgroup
+
+
+def disk_usage(folders: list[str]) -> tuple[int, int]:
+    """Bytes allocated on disk and number of entries under ``folders`` (links not followed)."""
+    total, count = 0, 0
+    stack = list(folders)
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            count += 1
+            try:
+                total += entry.stat(follow_symlinks=False).st_blocks * 512
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+            except OSError:
+                continue
+    return total, count
+
+
+def task_count(pid: int) -> int:
+    """Processes and threads of ``pid`` and all its descendants."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            threads = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        total += len(threads)
+        for thread in threads:
+            try:
+                with open(f"/proc/{current}/task/{thread}/children") as handle:
+                    stack.extend(int(child) for child in handle.read().split())
+            except OSError:
+                continue
+    return total
+
+
+class Watch:
+    """What was seen of one command: the peaks, and the cap it reached, if any."""
+
+    def __init__(self, settings: dict) -> None:
+        self.settings = settings
+        self.report = {"limit": None, "peak_disk_bytes": 0, "peak_files": 0, "peak_processes": 0}
+
+    def write(self) -> None:
+        path = self.settings["report"]
+        with open(path + ".tmp", "w") as handle:
+            json.dump(self.report, handle)
+        os.replace(path + ".tmp", path)
+
+    def look(self, pid: int) -> bool:
+        """Measure once; True when the command must be stopped (the disk cap)."""
+        settings, report = self.settings, self.report
+        disk, files = disk_usage(settings["watch"])
+        processes = task_count(pid)
+        keys = ("peak_disk_bytes", "peak_files", "peak_processes")
+        before = [report[key] for key in keys]
+        for key, value in zip(keys, (disk, files, processes), strict=True):
+            report[key] = max(report[key], value)
+        over_disk = disk > settings["disk_bytes"] or files > settings["max_files"]
+        if over_disk:
+            report["limit"] = "disk_limit"
+        elif processes >= settings["processes"] and report["limit"] is None:
+            report["limit"] = "process_limit"
+        if over_disk or before != [report[key] for key in keys]:
+            self.write()
+        return over_disk
+
+
+def command(
+    argv: list[str],
+    *,
+    report: Path,
+    watch: list[Path],
+    cgroup: Cgroup | None,
+    pass_fds: tuple[int, ...] = (),
+) -> list[str]:
+    """``argv`` run under this supervisor with the caps of the isolation policy."""
+    from autograder.isolation import policy
+
+    settings = {
+        "procs": cgroup.procs_files() if cgroup is not None else [],
+        "watch": [str(folder) for folder in watch],
+        "disk_bytes": policy.MAX_DISK_BYTES,
+        "max_files": policy.MAX_FILES,
+        "processes": policy.MAX_PROCESSES,
+        "interval": policy.WATCH_SECONDS,
+        "report": str(report),
+        "pass_fds": list(pass_fds),
+    }
+    return [sys.executable, "-P", __file__, json.dumps(settings), "--", *argv]
+
+
+def read_report(path: Path) -> dict:
+    """The supervisor's report at ``path`` (empty when it wrote none)."""
+    try:
+        report = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return report if isinstance(report, dict) else {}
+
+
+def main() -> None:
+    settings = json.loads(sys.argv[1])
+    command = sys.argv[sys.argv.index("--") + 1 :]
+
+    def enter_cgroup() -> None:
+        for procs in settings["procs"]:
+            with open(procs, "w") as handle:
+                handle.write(str(os.getpid()))
+
+    watch = Watch(settings)
+    watch.write()
+    child = subprocess.Popen(command, pass_fds=settings["pass_fds"], preexec_fn=enter_cgroup)
+
+    def stop(signum: int, frame: object) -> None:
+        child.kill()
+        child.wait()
+        watch.write()
+        os._exit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, stop)
+    while child.poll() is None:
+        if watch.look(child.pid):
+            child.kill()
+            break
+        time.sleep(settings["interval"])
+    code = child.wait()
+    watch.write()
+    sys.exit(code if code >= 0 else 128 - code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""The caps on what a submission can consume: processes, disk, ``/tmp``, and the supervisor and
+control groups that enforce them (:mod:`autograder.isolation.supervisor`,
+:mod:`autograder.isolation.cgroups`).
+
+Every hostile program here is bounded, so that a cap that failed could not harm the machine: at
+most a few hundred processes, at most 1 GiB on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder.isolation import cgroups, policy, supervisor
+from autograder.isolation.sandbox import SandboxBroken, SandboxStudent
+
+SUPERVISOR = Path(supervisor.__file__)
+MiB = 1024**2
+
+
+def supervise(tmp_path: Path, code: str, **caps) -> tuple[int, dict]:
+    """Run ``python -c code`` under the supervisor with small caps (no bubblewrap); return its
+    exit status and report."""
+    room = tmp_path / "room"
+    room.mkdir(exist_ok=True)
+    settings = {
+        "procs": [],
+        "watch": [str(room)],
+        "disk_bytes": 8 * MiB,
+        "max_files": 50,
+        "processes": 20,
+        "interval": 0.01,
+        "report": str(tmp_path / "report.json"),
+        "pass_fds": [],
+        **caps,
+    }
+    command = [sys.executable, "-P", str(SUPERVISOR), json.dumps(settings), "--"]
+    command += [sys.executable, "-c", code]
+    done = subprocess.run(command, cwd=room, capture_output=True, timeout=60)
+    return done.returncode, json.loads((tmp_path / "report.json").read_text())
+
+
+# -- the supervisor alone ------------------------------------------------------------------------
+WRITERS = {  # case: (code, the cap it reaches or None)
+    "a few small files": ("for i in range(3): open(f'f{i}', 'wb').write(bytes(1000))", None),
+    "many MiB": (
+        "import time\nfor i in range(64):\n"
+        "    open(f'f{i}', 'wb').write(bytes(1 << 20)); time.sleep(0.002)",
+        "disk_limit",
+    ),
+    "many empty files": (
+        "import time\nfor i in range(500):\n    open(f'f{i}', 'w').close(); time.sleep(0.001)",
+        "disk_limit",
+    ),
+    "a sparse file": ("f = open('s', 'wb'); f.seek(1 << 30); f.write(b'x')", None),
+}
+
+
+@pytest.mark.parametrize("case", WRITERS)
+def test_the_supervisor_stops_a_writer_past_the_disk_cap_only(tmp_path, case):
+    code, cap = WRITERS[case]
+    status, report = supervise(tmp_path, code)
+    assert report["limit"] == cap, report
+    if cap is None:
+        assert status == 0 and report["peak_disk_bytes"] < 8 * MiB
+    else:
+        assert status != 0  # killed
+        assert report["peak_disk_bytes"] < 2 * 8 * MiB  # the cap, plus what one look missed
+        assert report["peak_files"] < 50 + 20
+
+
+def test_the_supervisor_counts_processes_and_threads_of_the_whole_tree(tmp_path):
+    code = (
+        "import subprocess, sys, threading, time\n"
+        "threads = [threading.Thread(target=time.sleep, args=(1,)) for _ in range(5)]\n"
+        "[t.start() for t in threads]\n"
+        "children = [subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(1)'])\n"
+        "            for _ in range(3)]\n"
+        "[c.wait() for c in children]\n"
+    )
+    status, report = supervise(tmp_path, code, processes=100)
+    assert status == 0 and report["limit"] is None
+    assert 1 + 5 + 3 <= report["peak_processes"] <= 1 + 5 + 3 + 2, report
+    _, report = supervise(tmp_path, code, processes=6)
+    assert report["limit"] == "process_limit"
+
+
+def test_the_supervisor_passes_on_the_exit_status(tmp_path):
+    assert supervise(tmp_path, "raise SystemExit(3)")[0] == 3
+
+
+# -- control groups ------------------------------------------------------------------------------
+def test_a_control_group_caps_processes_where_one_can_be_made():
+    group = cgroups.create(processes=8, memory_bytes=256 * MiB)
+    if os.geteuid() != 0:
+        assert group is None or group.procs_files()  # an ordinary user: RLIMIT_NPROC instead
+        return
+    assert group is not None, "as root on this machine a control group must be possible"
+    try:
+        code = (
+            "import subprocess\nstarted = []\n"
+            "try:\n"
+            "    for _ in range(40):\n"
+            "        started.append(subprocess.Popen(['sleep', '5']))\n"
+            "except OSError:\n    pass\n"
+            "print(len(started))\n"
+            "[p.kill() for p in started]\n"
+        )
+
+        def enter() -> None:
+            for procs in group.procs_files():
+                Path(procs).write_text(str(os.getpid()))
+
+        done = subprocess.run(
+            [sys.executable, "-c", code], preexec_fn=enter, capture_output=True, text=True
+        )
+        assert int(done.stdout) < 8, done.stdout  # the python itself is one of the 8
+        assert "process_limit" in group.limits_hit()
+        assert group.peak_processes() in (None, 8)
+    finally:
+        group.remove()
+    assert not any(folder.exists() for folder in group.folders.values())
+
+
+# -- the sandbox, isolated: caps and where its files go ------------------------------------------
+def test_a_process_flood_in_the_sandbox_stops_at_the_cap():
+    flood = (
+        "import subprocess\nstarted, error = [], None\n"
+        "try:\n"
+        "    for _ in range(400):\n"
+        "        started.append(subprocess.Popen(['sleep', '20']))\n"
+        "except OSError as e:\n    error = str(e)\n"
+        "count = len(started)\n"
+    )
+    with SandboxStudent([flood]) as student:
+        count = student.value("count")
+    assert 0 < count < policy.MAX_PROCESSES
+    assert student.usage["limits"] == ["process_limit"]
+    assert student.usage["peak_processes"] <= policy.MAX_PROCESSES + 2  # bubblewrap's own two
+
+
+@pytest.mark.parametrize("folder", [".", "/tmp", "/dev/shm"])
+def test_files_written_anywhere_writable_count_against_the_disk_cap(folder):
+    filler = (
+        "for i in range(1024):\n"
+        f"    with open('{folder}/filler-%d' % i, 'wb') as handle:\n"
+        "        handle.write(bytes(1 << 20))\n"
+    )
+    began = time.monotonic()
+    with pytest.raises(SandboxBroken, match="wrote more than 512 MiB") as caught:
+        SandboxStudent([filler])
+    assert time.monotonic() - began < 30
+    assert "stopped" in str(caught.value)
+
+
+def test_dev_is_read_only_but_its_devices_work():
+    code = (
+        "import os\n"
+        "try:\n    open('/dev/new', 'w')\n    created = True\n"
+        "except OSError:\n    created = False\n"
+        "open('/dev/null', 'w').write('x')\n"
+        "zeros = list(open('/dev/zero', 'rb').read(4))\n"
+    )
+    with SandboxStudent([code]) as student:
+        assert student.value("created") is False
+        assert student.value("zeros") == [0, 0, 0, 0]
