@@ -71,9 +71,16 @@ def autograder_cli(*args: str, check: bool = True, timeout: float = 3600):
 
 
 def read_grades(out: Path) -> dict[tuple[str, str], dict]:
-    """``out/grades.csv`` as {(student, assignment): row}."""
+    """``out/grades.csv`` as {(student, assignment): row}, the student as the folder names them
+    (the file writes a name that starts like a formula with a leading ``'``, kept in the row)."""
+
+    def folder(name: str) -> str:
+        quoted = name[:1] == "'" and name[1:2] in ("=", "+", "-", "@", "\t", "\r")
+        return name[1:] if quoted else name
+
     with (out / "grades.csv").open(newline="") as handle:
-        return {(row["student"], row["assignment"]): row for row in csv.DictReader(handle)}
+        rows = csv.DictReader(handle)
+        return {(folder(row["student"]), row["assignment"]): row for row in rows}
 
 
 def processes_with(marker: str) -> list[int]:

@@ -20,7 +20,13 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.utils import parse_utc
 
 from autograder.assignments import nbgrader_cells
-from autograder.isolation.policy import LIMIT_MESSAGES
+from autograder.isolation.policy import (
+    LIMIT_MESSAGES,
+    MAX_DISK_BYTES,
+    MAX_FILES,
+    MAX_PROCESSES,
+    MiB,
+)
 from autograder.pipeline import late
 from autograder.pipeline.results import Result
 
@@ -88,6 +94,7 @@ def gradebook_scores(
     return scores
 
 
+PEAKS = ("peak_processes", "peak_disk_bytes", "peak_files")  # of Result.usage, in the table
 SUMMARY_KEY = "rnn_grading_summary"  # marks the summary cell in the autograded notebook
 
 
@@ -289,6 +296,14 @@ def closing_table(
     if late:
         taken = sum(r.late_penalty for r in late)
         lines.append(f"late: {len(late)} row(s), {taken:g} point(s) taken off in all")
+    peaks = {key: max((r.usage.get(key, 0) for r in results), default=0) for key in PEAKS}
+    if any(peaks.values()):
+        lines.append(
+            f"most of one submission: {peaks['peak_processes']} processes and threads (cap "
+            f"{MAX_PROCESSES}), {peaks['peak_disk_bytes'] / MiB:.0f} MiB and "
+            f"{peaks['peak_files']} files on disk (caps {MAX_DISK_BYTES // MiB} MiB, "
+            f"{MAX_FILES:,})"
+        )
     lines += [f"grades:   {out / 'grades.csv'}", f"feedback: {out / 'feedback'}"]
     if config is not None:
         lines.append(f"due dates and late penalty: {config}")

@@ -20,6 +20,8 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -29,11 +31,21 @@ from support import BUILD, ROOT, autograder_cli, processes_with, read_grades
 from autograder import assignments
 from autograder.authoring.examples import (
     CHEATS,
+    EXHAUSTION,
     HOSTILE,
     LMS_NAMES,
     ORPHAN_MARKER,
     SERVICE_PORTS,
 )
+from autograder.isolation.policy import (
+    KERNEL_MEMORY,
+    LIMIT_MESSAGES,
+    MAX_DISK_BYTES,
+    MAX_PROCESSES,
+    SANDBOX_MEMORY,
+    MiB,
+)
+from autograder.pipeline.results import Result
 
 pytestmark = pytest.mark.slow
 BAD = "cells"
@@ -64,6 +76,43 @@ def grade_rows(submitted, out, *options):
     return read_grades(out)
 
 
+class Machine:
+    """The machine's memory in use, processes and free disk, sampled every 0.1 s while a class is
+    graded: the peaks above what they were before."""
+
+    def __init__(self) -> None:
+        self.memory = self.processes = self.disk = 0
+        self._stop = threading.Event()
+
+    @staticmethod
+    def sample() -> tuple[int, int, int]:
+        info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+        in_use = (int(info["MemTotal"].split()[0]) - int(info["MemAvailable"].split()[0])) * 1024
+        processes = sum(entry.isdigit() for entry in os.listdir("/proc"))
+        used = shutil.disk_usage(tempfile.gettempdir()).used
+        return in_use, processes, used
+
+    def _watch(self) -> None:
+        base = self.sample()
+        while not self._stop.wait(0.1):
+            now = self.sample()
+            self.memory, self.processes, self.disk = (
+                max(peak, value - start)
+                for peak, value, start in zip(
+                    (self.memory, self.processes, self.disk), now, base, strict=True
+                )
+            )
+
+    def __enter__(self) -> Machine:
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 @pytest.fixture(scope="module")
 def graded():
     """``make grade``, exactly as the README runs it, watched from outside."""
@@ -75,9 +124,10 @@ def graded():
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", SERVICE_PORTS[-1]))
     listener.listen()
-    result = subprocess.run(
-        ["make", "grade"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600
-    )
+    with Machine() as machine:
+        result = subprocess.run(
+            ["make", "grade"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600
+        )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     listener.setblocking(False)
     try:
@@ -94,6 +144,7 @@ def graded():
         reached=reached,
         orphans=processes_with(ORPHAN_MARKER),
         log=result.stdout + result.stderr,
+        machine=machine,
     )
 
 
@@ -329,9 +380,10 @@ def test_the_console_shows_no_kernel_banner(graded):
 
 @pytest.mark.parametrize("name", LMS_NAMES)
 def test_a_student_named_as_a_learning_management_system_writes_it_gets_full_marks(graded, name):
-    as_text = f"'{name}" if name[0] in "=+-@" else name  # a spreadsheet shows it, not computes it
-    row = graded.rows[(as_text, BAD)]
+    row = graded.rows[(name, BAD)]
     assert (float(row["score"]), row["status"]) == (max_score(BAD), "ok"), row
+    as_text = f"'{name}" if name[0] in "=+-@" else name  # a spreadsheet shows it, not computes it
+    assert row["student"] == as_text
     assert (graded.out / "feedback" / name / f"{BAD}.html").is_file()
 
 
@@ -343,3 +395,42 @@ def test_no_page_shows_a_name_as_html_and_no_cell_of_grades_csv_is_a_formula(gra
     with (graded.out / "grades.csv").open(newline="") as handle:
         cells = [cell for row in csv.reader(handle) for cell in row]
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+@pytest.mark.parametrize("student", EXHAUSTION)
+def test_a_submission_that_exhausts_a_resource_gets_the_status_of_its_cap(graded, student):
+    status, _ = EXHAUSTION[student]
+    row = graded.rows[(student, BAD)]
+    assert status in row["status"].split(";"), row
+    page = (graded.out / "feedback" / student / f"{BAD}.html").read_text()
+    assert html.escape(LIMIT_MESSAGES[status], quote=False) in page
+
+
+# Stated margins over the caps: the supervisor looks every WATCH_SECONDS, so a writer may add what
+# the disk takes in that time (a few MiB here) before it is stopped; the processes counted from
+# outside include bubblewrap's own two.
+DISK_MARGIN, PROCESS_MARGIN = 64 * MiB, 2
+
+
+def test_no_submission_went_past_its_caps_and_the_machine_kept_its_resources(graded):
+    """The peaks of every submission, as recorded, and of the machine while the class was graded
+    (above what it held before), against the caps of the isolation policy."""
+    usage = [Result.load(path).usage for path in (graded.out / "records").rglob("*.json")]
+    usage = [u for u in usage if u]
+    processes = max(u["peak_processes"] for u in usage)
+    disk = max(u["peak_disk_bytes"] for u in usage)
+    workers = os.cpu_count() or 1
+    machine = graded.machine
+    print(
+        f"most of one submission: {processes} processes and threads (cap {MAX_PROCESSES}), "
+        f"{disk / MiB:.0f} MiB on disk (cap {MAX_DISK_BYTES // MiB} MiB); the machine, above "
+        f"its start: {machine.processes} processes, {machine.memory / MiB:.0f} MiB of memory, "
+        f"{machine.disk / MiB:.0f} MiB of disk ({workers} workers)"
+    )
+    assert processes <= MAX_PROCESSES + PROCESS_MARGIN
+    assert MAX_DISK_BYTES < disk <= MAX_DISK_BYTES + DISK_MARGIN  # the filler reached the cap
+    # Every worker grades one submission at a time: its kernel and its sandbox at once at most.
+    assert machine.processes <= workers * (2 * (MAX_PROCESSES + PROCESS_MARGIN) + 10)
+    assert machine.memory <= workers * (KERNEL_MEMORY + SANDBOX_MEMORY)
+    assert machine.disk <= workers * (MAX_DISK_BYTES + DISK_MARGIN) + 512 * MiB  # + the outputs
+    assert "most of one submission:" in graded.log

@@ -8,14 +8,17 @@ most a few hundred processes, at most 1 GiB on disk.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from support import ROOT
 
 from autograder.isolation import cgroups, policy, supervisor
 from autograder.isolation.sandbox import SandboxBroken, SandboxStudent
@@ -170,3 +173,89 @@ def test_dev_is_read_only_but_its_devices_work():
     with SandboxStudent([code]) as student:
         assert student.value("created") is False
         assert student.value("zeros") == [0, 0, 0, 0]
+
+
+# -- a whole class, graded by an ordinary user -------------------------------------------------
+NOBODY = 65534
+
+
+def reachable_by_anyone(paths: list[Path], scratch: Path) -> list[str]:
+    """Shell lines that, in a private mount namespace, make each of ``paths`` reachable by any
+    user without changing the machine: a folder closed to others on the way (``/root``, mode
+    0700, holds pyenv's Python) is covered by an open tmpfs holding only the one entry needed."""
+    lines, done = [], set()
+    for path in paths:
+        for folder in reversed(path.parents):
+            child = path.parts[len(folder.parts)] if len(path.parts) > len(folder.parts) else None
+            if child is None or folder in done or folder.stat().st_mode & 0o001:
+                continue
+            done.add(folder)
+            keep = scratch / f"keep-{len(done)}"
+            keep.mkdir()
+            lines += [
+                f"mount --bind '{folder / child}' '{keep}'",
+                f"mount -t tmpfs -o mode=0755 tmpfs '{folder}'",
+                f"mkdir '{folder / child}'",
+                f"mount --bind '{keep}' '{folder / child}'",
+            ]
+    return lines
+
+
+@pytest.mark.slow
+def test_the_caps_hold_for_a_grader_run_as_an_ordinary_user(cells_notebooks):
+    """The exhaustion examples and a bystander, graded by an ordinary user (``nobody`` through
+    setpriv, when the tests run as root): RLIMIT_NPROC then caps the processes, per sandbox."""
+    from autograder.authoring.examples import EXHAUSTION, _insert_code
+
+    work = Path(tempfile.mkdtemp(prefix="rnn-ordinary-user-", dir="/var/tmp"))
+    try:
+        work.chmod(0o755)
+        solved = cells_notebooks[1]
+        notebooks = {"bystander": solved}
+        for name, (_, code) in EXHAUSTION.items():
+            notebooks[name] = _insert_code(solved, code, after=len(solved["cells"]))
+        for name, notebook in notebooks.items():
+            folder = work / "submitted" / name / "cells"
+            folder.mkdir(parents=True)
+            (folder / "cells.ipynb").write_text(json.dumps(notebook))
+        (work / "home").mkdir()
+        grade = [sys.executable, "-m", "autograder", "grade", str(work / "submitted")]
+        grade += ["--out", str(work / "out"), "--cell-timeout", "10"]
+        environment = {**os.environ, "HOME": str(work / "home")}
+        if os.geteuid() == 0:
+            subprocess.run(["chmod", "-R", "a+rX", str(work)], check=True)
+            os.chown(work / "home", NOBODY, NOBODY)
+            (work / "out").mkdir()
+            os.chown(work / "out", NOBODY, NOBODY)
+            (work / "mounts").mkdir()
+            repo = ROOT
+            needed = [Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), repo, work]
+            script = reachable_by_anyone(needed, work / "mounts")
+            drop = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+            drop += ["--inh-caps=-all", "--bounding-set=-all"]
+            script.append('exec "$@"')
+            grade = ["unshare", "--mount", "sh", "-c", "\n".join(script), "sh", *drop, *grade]
+        done = subprocess.run(
+            grade,
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+        with (work / "out" / "grades.csv").open() as handle:
+            rows = {row["student"]: row for row in csv.DictReader(handle)}
+        assert rows["bystander"]["status"] == "ok"
+        assert float(rows["bystander"]["score"]) == float(rows["bystander"]["max_score"])
+        for name, (status, _) in EXHAUSTION.items():
+            assert status in rows[name]["status"].split(";"), rows[name]
+        records = [json.loads(p.read_text()) for p in (work / "out" / "records").rglob("*.json")]
+        assert all(r["usage"]["peak_processes"] <= policy.MAX_PROCESSES + 2 for r in records)
+        assert all(
+            r["usage"]["peak_disk_bytes"] <= policy.MAX_DISK_BYTES + 64 * MiB for r in records
+        )
+        owners = {p.stat().st_uid for p in (work / "out").rglob("*")}
+        assert owners == {os.geteuid() if os.geteuid() != 0 else NOBODY}  # it ran as that user
+    finally:
+        subprocess.run(["rm", "-rf", str(work)], check=False)
