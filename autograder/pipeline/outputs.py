@@ -12,6 +12,7 @@ import csv
 import html
 import re
 import shutil
+import stat
 from collections import Counter
 from pathlib import Path
 
@@ -114,6 +115,7 @@ def annotate_autograded(path: Path, result: Result, graded_ids: set[str]) -> Non
                 if output.get("output_type") == "error":
                     output["traceback"] = [f"{output.get('ename')}: {output.get('evalue')}"]
     notebook.cells.insert(0, _summary_cell(result))
+    path.chmod(path.stat().st_mode | stat.S_IWUSR)  # nbgrader may leave it read-only
     nbformat.write(notebook, path)
 
 

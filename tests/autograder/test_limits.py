@@ -243,18 +243,19 @@ def test_the_caps_hold_for_a_grader_run_as_an_ordinary_user(cells_notebooks):
             text=True,
             timeout=1200,
         )
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+        logs = "".join(log.read_text()[-3000:] for log in (work / "out").glob("logs/*"))
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:] + logs
         with (work / "out" / "grades.csv").open() as handle:
-            rows = {row["student"]: row for row in csv.DictReader(handle)}
+            rows = {r["student"]: r for r in csv.DictReader(handle) if r["assignment"] == "cells"}
         assert rows["bystander"]["status"] == "ok"
         assert float(rows["bystander"]["score"]) == float(rows["bystander"]["max_score"])
         for name, (status, _) in EXHAUSTION.items():
             assert status in rows[name]["status"].split(";"), rows[name]
         records = [json.loads(p.read_text()) for p in (work / "out" / "records").rglob("*.json")]
-        assert all(r["usage"]["peak_processes"] <= policy.MAX_PROCESSES + 2 for r in records)
-        assert all(
-            r["usage"]["peak_disk_bytes"] <= policy.MAX_DISK_BYTES + 64 * MiB for r in records
-        )
+        usage = [record["usage"] for record in records if record["usage"]]
+        assert len(usage) == len(notebooks)
+        assert all(u["peak_processes"] <= policy.MAX_PROCESSES + 2 for u in usage)
+        assert all(u["peak_disk_bytes"] <= policy.MAX_DISK_BYTES + 128 * MiB for u in usage)
         owners = {p.stat().st_uid for p in (work / "out").rglob("*")}
         assert owners == {os.geteuid() if os.geteuid() != 0 else NOBODY}  # it ran as that user
     finally:
