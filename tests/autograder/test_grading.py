@@ -120,6 +120,7 @@ def graded():
     # Set-up first (make reinstalls .venv when requirements changed): only grading is watched.
     subprocess.run(["make", ".venv/.installed"], cwd=ROOT, env=env, check=True, timeout=1800)
     before = snapshot(ROOT)
+    groups_before = control_groups()
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", SERVICE_PORTS[-1]))
@@ -145,7 +146,13 @@ def graded():
         orphans=processes_with(ORPHAN_MARKER),
         log=result.stdout + result.stderr,
         machine=machine,
+        groups_left=control_groups() - groups_before,
     )
+
+
+def control_groups() -> set[Path]:
+    """The grader's control groups on this machine (named ``rnn-grading-*``)."""
+    return set(Path("/sys/fs/cgroup").rglob("rnn-grading-*"))
 
 
 def max_score(assignment):
@@ -365,6 +372,7 @@ def test_no_submission_reached_a_service_on_the_machine(graded):
 
 def test_no_process_a_submission_started_outlives_the_grading(graded):
     assert graded.orphans == []
+    assert graded.groups_left == set()  # each control group went with its submission
     row = graded.rows[("hostile-detached-processes", BAD)]
     assert float(row["score"]) == max_score(BAD)  # the answers are right: full marks
 

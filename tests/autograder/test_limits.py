@@ -260,3 +260,26 @@ def test_the_caps_hold_for_a_grader_run_as_an_ordinary_user(cells_notebooks):
         assert owners == {os.geteuid() if os.geteuid() != 0 else NOBODY}  # it ran as that user
     finally:
         subprocess.run(["rm", "-rf", str(work)], check=False)
+
+
+CANNOT = {  # case: (effective uid, kernel release, a control group possible, told)
+    "root, a control group": (0, "6.1.0", True, None),
+    "root, none": (0, "6.1.0", False, "runs as root but cannot create a control group"),
+    "a user on Linux 5.14": (1000, "5.14.0-1", False, None),
+    "a user on Linux 5.10": (1000, "5.10.0-9", False, "older than 5.14"),
+    "a user on Linux 5.10, a control group": (1000, "5.10.0-9", True, None),
+}
+
+
+@pytest.mark.parametrize("case", CANNOT)
+def test_a_machine_that_cannot_cap_processes_is_told_in_one_line(monkeypatch, case):
+    uid, release, possible, told = CANNOT[case]
+    group = cgroups.Cgroup(1, {})
+    monkeypatch.setattr(cgroups.os, "geteuid", lambda: uid)
+    monkeypatch.setattr(cgroups.os, "uname", lambda: os.uname_result(("", "", release, "", "")))
+    monkeypatch.setattr(cgroups, "create", lambda *a: group if possible else None)
+    reason = cgroups.problem()
+    if told is None:
+        assert reason is None
+    else:
+        assert told in reason and "\n" not in reason
