@@ -283,3 +283,18 @@ def test_a_machine_that_cannot_cap_processes_is_told_in_one_line(monkeypatch, ca
         assert reason is None
     else:
         assert told in reason and "\n" not in reason
+
+
+def test_the_limits_students_and_instructors_read_are_the_policy():
+    students = (ROOT / "docs" / "students.md").read_text()
+    for figure in (
+        f"{policy.CELL_SECONDS} s per cell",
+        f"{policy.KERNEL_MEMORY // policy.GiB} GiB of\nmemory",
+        f"{policy.MAX_PROCESSES} processes and threads",
+        f"{policy.MAX_DISK_BYTES // MiB} MiB on disk",
+        f"files over {policy.KERNEL_FILE_BYTES // MiB} MiB",
+    ):
+        assert figure in students, figure
+    security = (ROOT / "docs" / "security.md").read_text()
+    assert f"every {policy.WATCH_SECONDS} s" in security
+    assert f"| {policy.MAX_PROCESSES} | {policy.MAX_PROCESSES} |" in security
