@@ -196,14 +196,16 @@ def offline_page(page: str) -> str:
     return page.replace("</head>", local + "</head>", 1)
 
 
-def feedback_page(api, course: Path, result: Result) -> str:
+def feedback_page(api, course: Path, result: Result, student_id: str | None = None) -> str:
     """The student's feedback page: nbgrader's, from the autograded notebook and the gradebook
-    of the course at ``course``, made offline; or the page of what was expected."""
-    autograded = course / "autograded" / result.student / result.assignment
+    of the course at ``course`` (where the student is ``student_id``, by default their name),
+    made offline; or the page of what was expected."""
+    student_id = result.student if student_id is None else student_id
+    autograded = course / "autograded" / student_id / result.assignment
     if result.problem or not (autograded / f"{result.assignment}.ipynb").is_file():
         return problem_page(result)
-    api.generate_feedback(result.assignment, result.student, force=True)
-    produced = course / "feedback" / result.student / result.assignment
+    api.generate_feedback(result.assignment, student_id, force=True)
+    produced = course / "feedback" / student_id / result.assignment
     produced = produced / f"{result.assignment}.html"
     if not produced.is_file():
         return problem_page(result)

@@ -281,10 +281,11 @@ def _private_feedback(
         graded_ids = set(graded_cells(json.loads(source.read_text())))
         outputs.annotate_autograded(autograded, private, graded_ids)
     api = nbgrader_api(course, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
-    feedback = outputs.feedback_page(api, course, private)
+    graded = replace(private, student=result.student)
+    feedback = outputs.feedback_page(api, course, graded, student_id=NBGRADER_ID)
     if clock is not None:
         clock.lap("feedback")
-    return replace(private, student=result.student), feedback
+    return graded, feedback
 
 
 def feedback_again(

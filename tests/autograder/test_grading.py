@@ -412,6 +412,7 @@ def test_a_submission_that_exhausts_a_resource_gets_the_status_of_its_cap(graded
     assert status in row["status"].split(";"), row
     page = (graded.out / "feedback" / student / f"{BAD}.html").read_text()
     assert html.escape(LIMIT_MESSAGES[status], quote=False) in page
+    assert f"{BAD}: student<" not in page  # the page of the student, not of the grader's own id
 
 
 # Stated margins over the caps: the supervisor looks every WATCH_SECONDS, so a writer may add

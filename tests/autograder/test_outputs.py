@@ -209,6 +209,19 @@ def test_the_feedback_is_nbgraders_page_offline_or_the_problem_page(tmp_path, ca
     assert (shown, api.calls) == (expected, calls)
 
 
+def test_a_student_graded_under_another_id_is_named_on_every_page(tmp_path):
+    """The task grades under one fixed id; nbgrader's page and the problem page come from that
+    id's files, and the problem page names the student."""
+    graded = result(student="Lee, Ann [2]", statuses=["kernel_died", "disk_limit"])
+    api = FakeNbgrader(tmp_path, page())
+    problem = outputs.feedback_page(api, tmp_path, graded, student_id="student")
+    assert "cells: Lee, Ann [2]" in problem and "student" not in problem.split("<h1>")[1][:40]
+    assert "your code wrote more than 512 MiB" in problem  # the cap reached, named
+    write_notebook(tmp_path / "autograded/student/cells/cells.ipynb", new_notebook())
+    shown = outputs.feedback_page(api, tmp_path, graded, student_id="student")
+    assert (shown, api.calls) == (outputs.offline_page(page()), 1)
+
+
 # --- the autograded notebook ------------------------------------------------------------------
 
 
