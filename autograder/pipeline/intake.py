@@ -48,10 +48,27 @@ def _clean(text: str) -> str:
     return re.sub(r"[;\r\n]+", " ", text)[:200]
 
 
+def stand_in(student: str) -> str:
+    """The text that names a student folder whose name is not valid UTF-8 (an archive made with
+    another encoding): its bytes, escaped (``M\\xfcller (not UTF-8)``)."""
+    raw = student.encode("utf-8", "surrogateescape")
+    return f"{raw.decode('utf-8', 'backslashreplace')} (not UTF-8)"
+
+
 def find_submission(submitted: Path, student: str, assignment: str) -> Submission:
     """Locate, read and validate ``student``'s notebook for ``assignment`` under ``submitted``."""
     found = Submission(student, assignment)
-    _locate(Path(submitted) / student, found)
+    try:
+        student.encode("utf-8")
+    except UnicodeEncodeError:  # no gradebook, page or spreadsheet can store the name
+        found.student = stand_in(student)
+        found.statuses.append("invalid_student_id: the folder name is not valid UTF-8")
+        found.problem = (
+            "The name of your folder is not valid UTF-8 text, so no grade can be stored under "
+            "it: ask your instructor to rename the folder."
+        )
+    else:
+        _locate(Path(submitted) / student, found)
     hasher = hashlib.sha256(json.dumps([found.statuses, found.problem, found.name]).encode())
     if found.notebook is not None:
         hasher.update(json.dumps(found.notebook, sort_keys=True).encode())

@@ -71,6 +71,8 @@ EXPECTED = {
     "link-to-folder": ("symlink_refused: cells", "0"),
     "with-timestamp": ("ok", FULL),
     "bad-timestamp": ("invalid_timestamp: yesterday-ish", FULL),
+    # A folder name in Latin-1 (an archive from another system): not stored, said so.
+    "M\\xfcller (not UTF-8)": ("invalid_student_id: the folder name is not valid UTF-8", "0"),
 }
 
 
@@ -110,6 +112,7 @@ def messy(tmp_path_factory, cells_notebooks):
     put(sub / "bad-timestamp" / "cells" / "cells.ipynb", good)
     put(sub / "bad-timestamp" / "cells" / "timestamp.txt", "yesterday-ish")
     put(sub / "stray.txt", "not a student")
+    put(sub / os.fsdecode(b"M\xfcller") / "cells" / "cells.ipynb", good)
     result = grade(sub, root / "out", "--workers", "2")
     return root, result
 

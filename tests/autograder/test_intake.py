@@ -10,6 +10,7 @@ cannot be graded (nothing, a file, symbolic links, files that are no notebook) a
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -346,3 +347,14 @@ def test_the_digest_changes_with_what_is_graded(tmp_path, case):
     before = find(tmp_path, {"cells/cells.ipynb": VALID, "cells/timestamp.txt": STAMP}).digest
     change(tmp_path / "submitted" / "ada" / "cells")
     assert (find(tmp_path, {}).digest != before) == changes
+
+
+def test_a_folder_name_that_is_not_utf8_is_named_and_not_graded(tmp_path):
+    name = os.fsdecode(b"M\xfcller")  # Latin-1 bytes, as an archive from another system has them
+    (tmp_path / name / "cells").mkdir(parents=True)
+    (tmp_path / name / "cells" / "cells.ipynb").write_text("{}")
+    found = find_submission(tmp_path, name, "cells")
+    assert found.student == "M\\xfcller (not UTF-8)"
+    assert found.statuses == ["invalid_student_id: the folder name is not valid UTF-8"]
+    assert found.notebook is None and "rename" in found.problem
+    found.student.encode("utf-8")  # storable anywhere
