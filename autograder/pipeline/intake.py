@@ -52,7 +52,10 @@ def stand_in(student: str) -> str:
     """The text that names a student folder whose name is not valid UTF-8 (an archive made with
     another encoding): its bytes, escaped (``M\\xfcller (not UTF-8)``)."""
     raw = student.encode("utf-8", "surrogateescape")
-    return f"{raw.decode('utf-8', 'backslashreplace')} (not UTF-8)"
+    escaped = raw.decode("utf-8", "backslashreplace")
+    if len(escaped) > 160:  # escaping quadruples a byte: keep a folder name under 255 bytes
+        escaped = f"{escaped[:120]}...{hashlib.sha256(raw).hexdigest()[:12]}"
+    return f"{escaped} (not UTF-8)"
 
 
 def find_submission(submitted: Path, student: str, assignment: str) -> Submission:

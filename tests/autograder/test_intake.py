@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from autograder.isolation.policy import MAX_NOTEBOOK_BYTES
-from autograder.pipeline.intake import Submission, find_submission, read_notebook
+from autograder.pipeline.intake import Submission, find_submission, read_notebook, stand_in
 
 NOTEBOOK = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
 VALID = nbformat.writes(NOTEBOOK)
@@ -358,3 +358,9 @@ def test_a_folder_name_that_is_not_utf8_is_named_and_not_graded(tmp_path):
     assert found.statuses == ["invalid_student_id: the folder name is not valid UTF-8"]
     assert found.notebook is None and "rename" in found.problem
     found.student.encode("utf-8")  # storable anywhere
+
+
+def test_the_stand_in_of_a_long_name_still_fits_a_folder_name():
+    names = [os.fsdecode(bytes([0xFC, i]) * 120) for i in (0x61, 0x62)]  # 240 bytes each
+    stand_ins = [stand_in(name) for name in names]
+    assert all(len(s.encode()) < 255 for s in stand_ins) and len(set(stand_ins)) == 2
