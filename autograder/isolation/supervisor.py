@@ -7,7 +7,8 @@ processes it runs, stops it at the disk cap, and reports what it saw.
 - ``procs``: the ``cgroup.procs`` files the command enters before it starts (none without a
   control group, :mod:`autograder.isolation.cgroups`);
 - ``watch``: the folders the submission may write (its room and scratch folder), whose bytes on
-  disk and number of entries are measured every ``interval`` seconds;
+  disk and number of entries are measured every ``interval`` seconds, with the files its
+  processes hold open that no folder shows (deleted, or in memory: ``memfd``);
 - ``disk_bytes``, ``max_files``: past either, the command is killed (status ``disk_limit``);
 - ``processes``: a count of processes and threads at or above it is the cap reached (status
   ``process_limit``; the cap itself is ``RLIMIT_NPROC`` or the control group's ``pids.max``);
@@ -24,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -34,13 +36,26 @@ if TYPE_CHECKING:
     from autograder.isolation.cgroups import Cgroup
 
 
-def disk_usage(folders: list[str]) -> tuple[int, int]:
-    """Bytes allocated on disk and number of entries under ``folders`` (links not followed)."""
-    total, count = 0, 0
+def disk_usage(folders: list[str], max_files: int) -> tuple[int, int, bool]:
+    """Bytes allocated on disk and number of entries under ``folders`` (links not followed; the
+    count stops a little past ``max_files``), and whether a folder was closed (mode 0).
+
+    A closed folder is opened again (it belongs to this process's user, or this process is root);
+    one that the submission closes again before it can be read counts as unread: the caller then
+    looks again with the submission paused."""
+    total, count, closed = 0, 0, False
     stack = list(folders)
-    while stack:
+    while stack and count <= max_files:
+        folder = stack.pop()
         try:
-            entries = list(os.scandir(stack.pop()))
+            entries = list(os.scandir(folder))
+        except PermissionError:
+            closed = True
+            try:
+                os.chmod(folder, 0o700)
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
         except OSError:
             continue
         for entry in entries:
@@ -51,25 +66,64 @@ def disk_usage(folders: list[str]) -> tuple[int, int]:
                     stack.append(entry.path)
             except OSError:
                 continue
-    return total, count
+    return total, count, closed
 
 
-def task_count(pid: int) -> int:
-    """Processes and threads of ``pid`` and all its descendants."""
-    total, stack = 0, [pid]
+def paused(pid: int) -> list[int]:
+    """Stop ``pid`` and its descendants (SIGSTOP), new ones included; return them."""
+    stopped: set[int] = set()
+    for _ in range(5):
+        fresh = set(process_tree(pid)) - stopped
+        if not fresh:
+            break
+        for each in fresh:
+            try:
+                os.kill(each, signal.SIGSTOP)
+            except OSError:
+                pass
+        stopped |= fresh
+    return sorted(stopped)
+
+
+def process_tree(pid: int) -> dict[int, int]:
+    """``pid`` and all its descendants, each with its number of threads."""
+    tree, stack = {}, [pid]
     while stack:
         current = stack.pop()
         try:
             threads = os.listdir(f"/proc/{current}/task")
         except OSError:
             continue
-        total += len(threads)
+        tree[current] = len(threads)
         for thread in threads:
             try:
                 with open(f"/proc/{current}/task/{thread}/children") as handle:
                     stack.extend(int(child) for child in handle.read().split())
             except OSError:
                 continue
+    return tree
+
+
+def hidden_bytes(pids: list[int]) -> int:
+    """Bytes of the files the processes hold open but that no folder shows: deleted files (write,
+    keep open, unlink) and ``memfd`` files, which would otherwise escape the disk cap."""
+    seen, total = set(), 0
+    for pid in pids:
+        try:
+            descriptors = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in descriptors:
+            path = f"/proc/{pid}/fd/{fd}"
+            try:
+                if not os.readlink(path).endswith(" (deleted)"):
+                    continue
+                status = os.stat(path)
+            except OSError:
+                continue
+            if stat.S_ISREG(status.st_mode) and (status.st_dev, status.st_ino) not in seen:
+                seen.add((status.st_dev, status.st_ino))
+                total += status.st_blocks * 512
     return total
 
 
@@ -89,8 +143,20 @@ class Watch:
     def look(self, pid: int) -> bool:
         """Measure once; True when the command must be stopped (the disk cap)."""
         settings, report = self.settings, self.report
-        disk, files = disk_usage(settings["watch"])
-        processes = task_count(pid)
+        tree = process_tree(pid)
+        disk, files, closed = disk_usage(settings["watch"], settings["max_files"])
+        if closed:  # a folder was closed: look again with nothing running that could close it
+            stopped = paused(pid)
+            try:
+                disk, files, _ = disk_usage(settings["watch"], settings["max_files"])
+            finally:
+                for each in stopped:
+                    try:
+                        os.kill(each, signal.SIGCONT)
+                    except OSError:
+                        pass
+        disk += hidden_bytes(list(tree))
+        processes = sum(tree.values())
         keys = ("peak_disk_bytes", "peak_files", "peak_processes")
         before = [report[key] for key in keys]
         for key, value in zip(keys, (disk, files, processes), strict=True):

@@ -25,6 +25,7 @@ from autograder.isolation.sandbox import SandboxBroken, SandboxStudent
 
 SUPERVISOR = Path(supervisor.__file__)
 MiB = 1024**2
+NOBODY = 65534  # an ordinary user that every Linux has
 
 
 def supervise(tmp_path: Path, code: str, **caps) -> tuple[int, dict]:
@@ -62,6 +63,24 @@ WRITERS = {  # case: (code, the cap it reaches or None)
         "disk_limit",
     ),
     "a sparse file": ("f = open('s', 'wb'); f.seek(1 << 30); f.write(b'x')", None),
+    "deleted files kept open": (
+        "import os, time\nkept = []\nfor i in range(64):\n"
+        "    f = open(f'f{i}', 'wb'); f.write(bytes(1 << 20)); f.flush(); os.unlink(f'f{i}')\n"
+        "    kept.append(f); time.sleep(0.002)",
+        "disk_limit",
+    ),
+    "memfd files": (
+        "import os, time\nkept = []\nfor i in range(64):\n"
+        "    fd = os.memfd_create(f'm{i}'); os.write(fd, bytes(1 << 20))\n"
+        "    kept.append(fd); time.sleep(0.002)",
+        "disk_limit",
+    ),
+    "a folder closed before it is filled": (  # open only while its files are created, empty
+        "import os, time\nos.mkdir('d')\n"
+        "files = [open(f'd/f{i}', 'wb') for i in range(64)]\nos.chmod('d', 0)\n"
+        "for f in files:\n    f.write(bytes(1 << 20)); f.flush()\ntime.sleep(1)",
+        "disk_limit",
+    ),
 }
 
 
@@ -76,6 +95,41 @@ def test_the_supervisor_stops_a_writer_past_the_disk_cap_only(tmp_path, case):
         assert status != 0  # killed
         assert report["peak_disk_bytes"] < 2 * 8 * MiB  # the cap, plus what one look missed
         assert report["peak_files"] < 50 + 20
+
+
+def test_a_folder_closed_by_an_ordinary_user_is_still_measured():
+    """As an ordinary user the supervisor is the submission's own user, not root: a folder the
+    submission closes (mode 0) must be opened again, not skipped. (Run as ``nobody`` with the
+    system's Python: the supervisor needs the standard library only.)"""
+    if os.geteuid() != 0:
+        pytest.skip("runs the supervisor as another user; as an ordinary user every test does")
+    work = Path(tempfile.mkdtemp(prefix="rnn-closed-", dir="/var/tmp"))
+    try:
+        work.chmod(0o755)
+        room = work / "room"
+        room.mkdir()
+        os.chown(room, NOBODY, NOBODY)
+        os.chown(work, NOBODY, NOBODY)
+        script = work / "supervisor.py"
+        script.write_text(SUPERVISOR.read_text())
+        code, cap = WRITERS["a folder closed before it is filled"]
+        settings = {
+            "procs": [],
+            "watch": [str(room)],
+            "disk_bytes": 8 * MiB,
+            "max_files": 50,
+            "processes": 20,
+            "interval": 0.01,
+            "report": str(work / "report.json"),
+            "pass_fds": [],
+        }
+        python = "/usr/bin/python3"
+        drop = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+        command = [*drop, python, "-P", str(script), json.dumps(settings), "--", python, "-c", code]
+        subprocess.run(command, cwd=room, capture_output=True, timeout=60)
+        assert json.loads((work / "report.json").read_text())["limit"] == cap
+    finally:
+        subprocess.run(["rm", "-rf", str(work)], check=False)
 
 
 def test_the_supervisor_counts_processes_and_threads_of_the_whole_tree(tmp_path):
@@ -176,7 +230,6 @@ def test_dev_is_read_only_but_its_devices_work():
 
 
 # -- a whole class, graded by an ordinary user -------------------------------------------------
-NOBODY = 65534
 
 
 def reachable_by_anyone(paths: list[Path], scratch: Path) -> list[str]:
