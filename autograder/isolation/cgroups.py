@@ -133,6 +133,22 @@ class Cgroup:
                 break
 
 
+PREFIX = "rnn-grading-"  # then the PID of the grader process that made the group
+
+
+def _sweep(mounts: dict[str, tuple[int, Path]]) -> None:
+    """Remove the empty groups of graders that died before removing theirs (killed, say)."""
+    for controller, (version, mount) in mounts.items():
+        for parent in {mount, mount / _own_path(version, controller)}:
+            for folder in parent.glob(f"{PREFIX}*"):
+                pid = folder.name[len(PREFIX) :].split("-")[0]
+                if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                    try:
+                        folder.rmdir()  # refused while a process is still in it
+                    except OSError:
+                        pass
+
+
 def create(processes: int, memory_bytes: int) -> Cgroup | None:
     """A new group capped at ``processes`` tasks and ``memory_bytes`` (tmpfs and memfd included),
     or None where this machine does not let the grader make one."""
@@ -142,7 +158,8 @@ def create(processes: int, memory_bytes: int) -> Cgroup | None:
         return None
     if "pids" not in mounts:
         return None
-    name = f"rnn-grading-{uuid.uuid4().hex[:12]}"
+    name = f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    _sweep(mounts)
     folders: dict[str, Path] = {}
     cgroup = Cgroup(mounts["pids"][0], folders)
     try:

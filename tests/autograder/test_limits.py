@@ -185,6 +185,26 @@ def test_a_control_group_caps_processes_where_one_can_be_made():
     assert not any(folder.exists() for folder in group.folders.values())
 
 
+def test_the_empty_groups_of_a_grader_that_died_are_removed():
+    if os.geteuid() != 0:
+        pytest.skip("an ordinary user here makes no control group")
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = cgroups.create(processes=8, memory_bytes=256 * MiB)
+    assert stale is not None
+    renamed = {}
+    for controller, folder in stale.folders.items():
+        target = folder.with_name(f"{cgroups.PREFIX}{gone.pid}-stale")
+        folder.rename(target)
+        renamed[controller] = target
+    fresh = cgroups.create(processes=8, memory_bytes=256 * MiB)
+    try:
+        assert not any(folder.exists() for folder in renamed.values())
+    finally:
+        fresh.remove()
+        cgroups.Cgroup(stale.version, renamed).remove()
+
+
 # -- the sandbox, isolated: caps and where its files go ------------------------------------------
 def test_a_process_flood_in_the_sandbox_stops_at_the_cap():
     flood = (
