@@ -209,7 +209,7 @@ def grade(
     for student in chosen:
         for assignment in assignments:
             submission = find_submission(submitted, student, assignment)
-            old = previous.get((student, assignment))
+            old = previous.get((submission.student, assignment))  # a stand-in for a bad name
             fresh = old and old.digest == submission.digest
             if fresh and old.fingerprint == marks[assignment] and not regrade:
                 outcome.reused += 1

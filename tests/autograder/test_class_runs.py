@@ -150,7 +150,7 @@ def test_the_console_is_quiet_and_ends_with_a_table(messy):
     assert "Warning" not in result.stderr and "WARNING" not in result.stderr, result.stderr
     assert "[IPKernelApp]" not in result.stderr + result.stdout
     summary = result.stdout
-    assert "graded 19 notebook(s)" in summary and "1 new row(s) with nothing" in summary
+    assert "graded 20 notebook(s)" in summary and "1 new row(s) with nothing" in summary
     assert "grades.csv" in summary, summary
     assert "invalid_notebook" in summary and "not_submitted" in summary
 
@@ -171,7 +171,7 @@ def test_a_second_run_grades_nothing_and_a_changed_notebook_alone(messy, tmp_pat
     assert {k: v for k, v in after.items() if k[0] != "json-list"} == {
         k: v for k, v in before.items() if k[0] != "json-list"
     }
-    assert "graded 19 notebook(s)" in grade(sub, out, "--regrade").stdout
+    assert "graded 20 notebook(s)" in grade(sub, out, "--regrade").stdout
     assert rows(out) == after
 
 
