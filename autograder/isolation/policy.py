@@ -89,8 +89,9 @@ MAX_PROCESSES = 64
 # array or a plot fits many times over; a loop writing files is stopped (status disk_limit).
 MAX_DISK_BYTES = 512 * MiB
 MAX_FILES = 10_000
-# How often the supervisor measures them: between two looks a writer adds at most what the
-# disk takes in this time (RLIMIT_FSIZE still caps each file).
+# How often the supervisor measures them, and ten times as often past half a cap: between two
+# looks a writer near the cap adds at most what the disk takes in a tenth of this time
+# (RLIMIT_FSIZE still caps each file).
 WATCH_SECONDS = 0.05
 # What a student is told of each cap their code reached (the status is the key).
 LIMIT_MESSAGES = {

@@ -7,21 +7,23 @@ processes it runs, stops it at the disk cap, and reports what it saw.
 - ``procs``: the ``cgroup.procs`` files the command enters before it starts (none without a
   control group, :mod:`autograder.isolation.cgroups`);
 - ``watch``: the folders the submission may write (its room and scratch folder), whose bytes on
-  disk and number of entries are measured every ``interval`` seconds, with the files its
-  processes hold open that no folder shows (deleted, or in memory: ``memfd``);
+  disk and number of entries are measured every ``interval`` seconds (a tenth of it past half a
+  cap), with the files its processes hold open that no folder shows (deleted, or ``memfd``);
 - ``disk_bytes``, ``max_files``: past either, the command is killed (status ``disk_limit``);
 - ``processes``: a count of processes and threads at or above it is the cap reached (status
   ``process_limit``; the cap itself is ``RLIMIT_NPROC`` or the control group's ``pids.max``);
 - ``report``: the JSON file written with the peaks and the cap reached, if any;
-- ``pass_fds``: descriptors handed on to the command.
+- ``pass_fds``: descriptors handed on to the command;
+- ``parent``: the PID of the grader process that starts this one, which it dies with.
 
 The grader reads the report; nothing crosses from the submission to this process. It exits with
-the command's exit status. Killed itself, it takes the command with it (bubblewrap's
-``--die-with-parent``).
+the command's exit status. It dies with the grader process that started it, and killed itself,
+it takes the command with it (bubblewrap's ``--die-with-parent``).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -133,6 +135,7 @@ class Watch:
     def __init__(self, settings: dict) -> None:
         self.settings = settings
         self.report = {"limit": None, "peak_disk_bytes": 0, "peak_files": 0, "peak_processes": 0}
+        self.near = False  # past half a disk cap: look ten times as often
 
     def write(self) -> None:
         path = self.settings["report"]
@@ -162,6 +165,7 @@ class Watch:
         for key, value in zip(keys, (disk, files, processes), strict=True):
             report[key] = max(report[key], value)
         over_disk = disk > settings["disk_bytes"] or files > settings["max_files"]
+        self.near = 2 * disk > settings["disk_bytes"] or 2 * files > settings["max_files"]
         if over_disk:
             report["limit"] = "disk_limit"
         elif processes >= settings["processes"] and report["limit"] is None:
@@ -191,6 +195,7 @@ def command(
         "interval": policy.WATCH_SECONDS,
         "report": str(report),
         "pass_fds": list(pass_fds),
+        "parent": os.getpid(),  # the process that starts the supervisor
     }
     return [sys.executable, "-P", __file__, json.dumps(settings), "--", *argv]
 
@@ -204,8 +209,21 @@ def read_report(path: Path) -> dict:
     return report if isinstance(report, dict) else {}
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
+
+
+def die_with_parent(parent: int) -> None:
+    """Be killed when the grader process ``parent`` that started this one dies: Jupyter starts a
+    kernel in a session of its own, which a signal to the grader's process group does not reach,
+    and the command goes with this process (bubblewrap's ``--die-with-parent``)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the request could be made
+        os._exit(1)
+
+
 def main() -> None:
     settings = json.loads(sys.argv[1])
+    die_with_parent(settings["parent"])
     command = sys.argv[sys.argv.index("--") + 1 :]
 
     def enter_cgroup() -> None:
@@ -229,7 +247,7 @@ def main() -> None:
         if watch.look(child.pid):
             child.kill()
             break
-        time.sleep(settings["interval"])
+        time.sleep(settings["interval"] / (10 if watch.near else 1))
     code = child.wait()
     watch.write()
     sys.exit(code if code >= 0 else 128 - code)

@@ -415,10 +415,10 @@ def test_a_submission_that_exhausts_a_resource_gets_the_status_of_its_cap(graded
     assert f"{BAD}: student<" not in page  # the page of the student, not of the grader's own id
 
 
-# Stated margins over the caps: the supervisor looks every WATCH_SECONDS, so a writer may add
-# what the disk takes in that time (up to about 100 MiB here) before it is stopped; the
-# processes counted from outside include bubblewrap's own two.
-DISK_MARGIN, PROCESS_MARGIN = 128 * MiB, 2
+# Stated margins over the caps: past half the disk cap the supervisor looks every tenth of
+# WATCH_SECONDS, so a writer may add what the disk takes in that time (about 10 MiB here) before
+# it is stopped; the processes counted from outside include bubblewrap's own two.
+DISK_MARGIN, PROCESS_MARGIN = 64 * MiB, 2
 
 
 def test_no_submission_went_past_its_caps_and_the_machine_kept_its_resources(graded):
