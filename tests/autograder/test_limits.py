@@ -28,23 +28,28 @@ MiB = 1024**2
 NOBODY = 65534  # an ordinary user that every Linux has
 
 
+def small_caps(watch: Path, report: Path, **caps) -> dict:
+    """Supervisor settings with small caps, watching ``watch``, started by this process."""
+    return {
+        "procs": [],
+        "watch": [str(watch)],
+        "disk_bytes": 8 * MiB,
+        "max_files": 50,
+        "processes": 20,
+        "interval": 0.01,
+        "report": str(report),
+        "pass_fds": [],
+        "parent": os.getpid(),
+        **caps,
+    }
+
+
 def supervise(tmp_path: Path, code: str, **caps) -> tuple[int, dict]:
     """Run ``python -c code`` under the supervisor with small caps (no bubblewrap); return its
     exit status and report."""
     room = tmp_path / "room"
     room.mkdir(exist_ok=True)
-    settings = {
-        "procs": [],
-        "watch": [str(room)],
-        "disk_bytes": 8 * MiB,
-        "max_files": 50,
-        "processes": 20,
-        "interval": 0.01,
-        "report": str(tmp_path / "report.json"),
-        "pass_fds": [],
-        "parent": os.getpid(),
-        **caps,
-    }
+    settings = small_caps(room, tmp_path / "report.json", **caps)
     command = [sys.executable, "-P", str(SUPERVISOR), json.dumps(settings), "--"]
     command += [sys.executable, "-c", code]
     done = subprocess.run(command, cwd=room, capture_output=True, timeout=60)
@@ -114,17 +119,7 @@ def test_a_folder_closed_by_an_ordinary_user_is_still_measured():
             os.chown(room, NOBODY, NOBODY)
             os.chown(work, NOBODY, NOBODY)
         code, cap = WRITERS["a folder closed before it is filled"]
-        settings = {
-            "procs": [],
-            "watch": [str(room)],
-            "disk_bytes": 8 * MiB,
-            "max_files": 50,
-            "processes": 20,
-            "interval": 0.01,
-            "report": str(work / "report.json"),
-            "pass_fds": [],
-            "parent": os.getpid(),
-        }
+        settings = small_caps(room, work / "report.json")
         python = "/usr/bin/python3" if root else sys.executable
         drop = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
         command = [python, "-P", str(script), json.dumps(settings), "--", python, "-c", code]
@@ -156,16 +151,7 @@ def test_the_supervisor_and_its_command_die_with_the_grader(tmp_path):
     """Jupyter starts a kernel in a session of its own: killing the grader's process group does
     not reach it, so the supervisor must die with the process that started it."""
     marker = f"rnn-supervised-{os.getpid()}"
-    settings = {
-        "procs": [],
-        "watch": [str(tmp_path)],
-        "disk_bytes": 8 * MiB,
-        "max_files": 50,
-        "processes": 20,
-        "interval": 0.01,
-        "report": str(tmp_path / "report.json"),
-        "pass_fds": [],
-    }
+    settings = small_caps(tmp_path, tmp_path / "report.json")  # "parent": set by the grader
     # The command dies with the supervisor, as bubblewrap's --die-with-parent makes it.
     ready = tmp_path / "ready"
     command = "import ctypes, time; ctypes.CDLL(None).prctl(1, 9)"
