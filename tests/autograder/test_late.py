@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from support import ROOT, autograder_cli, nbgrader, read_grades
 
+from autograder import assignments
 from autograder.pipeline.late import PercentPerDay, PolicyError, load_policy, parse_due
 
 DAY = 86400.0
@@ -97,7 +98,7 @@ def test_a_configuration_mistake_is_one_line_naming_the_setting(tmp_path, case):
 
 def test_the_example_configuration_is_valid():
     policy = load_policy(ROOT / "autograder" / "course.example.toml")
-    assert set(policy.due) == {"cells", "bptt", "attention"}
+    assert set(policy.due) == set(assignments.names())
     assert isinstance(policy.plugin, PercentPerDay)
 
 

@@ -7,6 +7,8 @@ import re
 import pytest
 from support import ROOT, toc_files
 
+from autograder import assignments
+
 EXTERNAL_ASSET = re.compile(r"""<(?:script|link|img)\b[^>]*\b(?:src|href)=["'](?:https?:)?//""")
 
 
@@ -53,7 +55,7 @@ def test_instructor_material_is_not_published(built_book):
 
 
 def test_exercise_pages_show_the_student_versions(built_book):
-    for name in ("cells", "bptt", "attention"):
+    for name in assignments.names():
         page = (built_book / "exercises" / f"{name}.html").read_text()
         assert "NotImplementedError" in page and "BEGIN SOLUTION" not in page
         assert "run_check" not in page, f"exercises/{name} shows hidden tests"
@@ -66,7 +68,9 @@ def test_exercise_pages_link_the_chapters_their_statements_name(built_book):
         "bptt": ["backprop_through_time", "vanishing_exploding_gradients", "gradients"],
         "cells": ["gated_cells"],
         "attention": ["attention"],
+        "language_model": ["char_language_model", "regularisation", "decoding"],
     }
+    assert expected.keys() == set(assignments.names())
     for exercise, chapters in expected.items():
         page = (built_book / "exercises" / f"{exercise}.html").read_text()
         for chapter in chapters:

@@ -11,6 +11,8 @@ import pytest
 import yaml
 from support import ROOT, going_further_pages, notebook_chapters, toc_files
 
+from autograder import assignments
+
 CELL_TIMEOUT = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]["timeout"]
 
 # A page that reports trained results names its seeds in one cell tagged `seeds`, which is
@@ -37,6 +39,9 @@ def test_pages_that_train_name_their_seeds():
         "sensor_sequences",
         "encoder_decoder",
         "attention",
+        "deep_bidirectional",
+        "regularisation",
+        "decoding",
     } <= names, names
     for path in SEEDED:
         match = SEEDS_CELL.match(seeds_cell(jupytext.read(path)).source.strip())
@@ -97,10 +102,13 @@ def test_the_chapters_are_listed_in_reading_order():
         "chapters/backprop_through_time",
         "chapters/vanishing_exploding_gradients",
         "chapters/gated_cells",
+        "chapters/deep_bidirectional",
         "chapters/char_language_model",
+        "chapters/regularisation",
         "chapters/sensor_sequences",
         "chapters/encoder_decoder",
         "chapters/attention",
+        "chapters/decoding",
     ]
     assert [f for f in files if f in expected] == expected
 
@@ -140,7 +148,8 @@ def test_a_chapter_follows_the_pattern(name):
     assert ":class: dropdown" in exercises
     assert re.search(r":tags: \[remove-cell\]\n(?:.*\n)*?assert ", exercises), "numbers unchecked"
     practise = text[text.index("\n## Practise it") :]
-    assert re.search(r"\{doc\}`[^`]*/exercises/(cells|bptt|attention)`", practise), practise
+    exercise = "|".join(assignments.names())
+    assert re.search(rf"\{{doc\}}`[^`]*/exercises/({exercise})`", practise), practise
 
 
 @pytest.mark.parametrize("name", sorted(FURTHER), ids=lambda n: n.removeprefix("chapters/"))
@@ -176,14 +185,14 @@ def test_the_introduction_presents_the_whole_course_and_two_paths():
     linked = set(re.findall(r"\{doc\}`([^`]+)`", intro))
     chapters = [f"chapters/{name}" for name in PATTERNED]
     assert set(chapters) | set(APPENDICES) <= linked, set(chapters) - linked
-    assert {"exercises/cells", "exercises/bptt", "exercises/attention"} <= linked
+    assert {f"exercises/{name}" for name in assignments.names()} <= linked
     assert "**Self-study.**" in intro
     plan = intro[intro.index("**A one-semester course**") :]
     weeks = re.findall(r"^\| (\d+) \| (.*?) \|(.*?)\|$", plan, re.M)
     assert [int(w) for w, _, _ in weeks] == list(range(1, len(weeks) + 1))
     taught = [doc for _, cell, _ in weeks for doc in re.findall(r"\{doc\}`([^`]+)`", cell)]
     assert taught == chapters, taught
-    for assignment in ("cells", "bptt", "attention"):
+    for assignment in assignments.names():
         said = {
             what: int(w)
             for w, _, work in weeks
