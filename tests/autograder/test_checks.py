@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -132,7 +133,8 @@ def array_parameters(assignment: str) -> list[tuple[str, str]]:
                 found += [
                     (node.name, arg.arg)
                     for arg in node.args.args
-                    if arg.annotation is not None and "np.ndarray" in ast.unparse(arg.annotation)
+                    if arg.annotation is not None
+                    and re.search(r"np\.ndarray|NDArray", ast.unparse(arg.annotation))
                 ]
     return found
 
@@ -147,12 +149,13 @@ def solution_namespace(assignment: str) -> dict:
 
 
 def change_in_place(value: object) -> None:
-    """Change an array, or every array of a dict, in place (a bool array is negated)."""
+    """Change an array, or every array of a dict, in place (a bool array is negated, a number
+    array gets 1 added)."""
     for array in value.values() if isinstance(value, dict) else [value]:
         if isinstance(array, np.ndarray) and array.dtype == bool:
             np.logical_not(array, out=array)
         elif isinstance(array, np.ndarray):
-            array += 1.0
+            array += 1
 
 
 @pytest.mark.parametrize(
@@ -190,3 +193,4 @@ def test_every_assignment_has_array_parameters():
     assert {a for a, _, _ in ARRAY_PARAMETERS} == set(assignments.names())
     assert ("bptt", "clip_by_global_norm", "grads") in ARRAY_PARAMETERS  # a dict of arrays
     assert ("attention", "attention_forward", "mask") in ARRAY_PARAMETERS  # a bool array or None
+    assert ("language_model", "embedding_forward", "idx") in ARRAY_PARAMETERS  # integers

@@ -108,7 +108,7 @@ def write_tiny(solutions: Path) -> Path:
 
 # -- Fast: discovery and the Assignment object ---------------------------------------------------
 def test_the_course_assignments_are_discovered_from_solutions():
-    assert assignments.names() == ["attention", "bptt", "cells"]
+    assert assignments.names() == ["attention", "bptt", "cells", "language_model"]
     for name in assignments.names():
         known = assignments.get(name)
         assert known.notebook == ROOT / "solutions" / name / f"{name}.ipynb"

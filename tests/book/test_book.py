@@ -68,7 +68,7 @@ def test_exercise_pages_link_the_chapters_their_statements_name(built_book):
         "bptt": ["backprop_through_time", "vanishing_exploding_gradients", "gradients"],
         "cells": ["gated_cells"],
         "attention": ["attention"],
-        "language_model": ["char_language_model", "regularisation", "decoding"],
+        "language_model": ["char_language_model", "encoder_decoder", "regularisation", "decoding"],
     }
     assert expected.keys() == set(assignments.names())
     for exercise, chapters in expected.items():

@@ -36,7 +36,8 @@ def test_the_loaded_functions_work():
 
 
 def test_an_unknown_assignment_is_one_clear_error():
-    with pytest.raises(ValueError, match="assignment must be one of attention, bptt, cells; got"):
+    known = "attention, bptt, cells, language_model"
+    with pytest.raises(ValueError, match=f"assignment must be one of {known}; got"):
         load("lstm")
 
 
