@@ -24,6 +24,7 @@ def test_every_graded_answer_is_known():
     names = {answer.name.split("#")[0] for answer in KNOWN}
     assert {"cells:rnn_step_backward_code", "bptt:rnn_forward_code"} <= names
     assert {"attention:softmax_code", "bptt:numerical_gradient_code"} <= names
+    assert {"language_model:beam_search_code", "language_model:sample_code"} <= names
     assert all(len(answer.shapes) >= 2 for answer in KNOWN)
 
 
