@@ -6,7 +6,7 @@ One idea per module:
 - :mod:`rnnbook.gradcheck` finite-difference and complex-step derivatives, relative error;
 - :mod:`rnnbook.symbolic`  small sympy matrices of named symbols and entry-wise gradients;
 - :mod:`rnnbook.plotting`  one plotting style for every figure of the book;
-- :mod:`rnnbook.diagrams`  network diagrams drawn with matplotlib (the unrolled RNN);
+- :mod:`rnnbook.diagrams`  network diagrams drawn with matplotlib (unrolled RNN, gated cells);
 - :mod:`rnnbook.jacobians` the Jacobians between states of the recurrence, and their products;
 - :mod:`rnnbook.optim`     the Adam optimiser;
 - :mod:`rnnbook.tasks`     synthetic sequence tasks with a known answer;
