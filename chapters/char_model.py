@@ -66,6 +66,19 @@ def bits_per_character(params, eval_ids):
     return cross_entropy(logits, eval_ids[None, 1:])[0] / np.log(2)
 
 
+def initial_weights(seed, V, H):
+    """Wx (V, H), Wh (H, H), b, Wo (H, V), bo drawn from the seed (also the regularisation
+    chapter's model)."""
+    init = np.random.default_rng(seed)
+    return {
+        "Wx": 0.1 * init.normal(size=(V, H)),
+        "Wh": 0.5 * init.normal(size=(H, H)) / np.sqrt(H),
+        "b": np.zeros(H),
+        "Wo": 0.1 * init.normal(size=(H, V)) / np.sqrt(H),
+        "bo": np.zeros(V),
+    }
+
+
 def start(seed, train_ids, V, H=64, held_ids=None, streams=32, window=32, lr=5e-3):
     """A run from the seed's initial weights: weights, optimiser, windows, history.
 
@@ -73,14 +86,7 @@ def start(seed, train_ids, V, H=64, held_ids=None, streams=32, window=32, lr=5e-
     lie in [-1, 1] whatever Wx is). With held_ids, the history starts with the held-out
     bpc of the initial weights.
     """
-    init = np.random.default_rng(seed)
-    params = {
-        "Wx": 0.1 * init.normal(size=(V, H)),
-        "Wh": 0.5 * init.normal(size=(H, H)) / np.sqrt(H),
-        "b": np.zeros(H),
-        "Wo": 0.1 * init.normal(size=(H, V)) / np.sqrt(H),
-        "bo": np.zeros(V),
-    }
+    params = initial_weights(seed, V, H)
     history = {"train": [], "norm": [], "resets": [], "eval_step": [], "held": []}
     run = {
         "params": params,

@@ -22,6 +22,7 @@ shown; this file holds only the model around them.
 
 from __future__ import annotations
 
+import char_model
 import numpy as np
 from char_model import cross_entropy, one_hot
 from instructor import load
@@ -39,14 +40,7 @@ def dropout_mask(rng, shape, keep):
 
 def initial_weights(seed, V, H, tied=False):
     """The initial weights of char_model.start; a tied model has no Wo of its own."""
-    init = np.random.default_rng(seed)
-    params = {
-        "Wx": 0.1 * init.normal(size=(V, H)),
-        "Wh": 0.5 * init.normal(size=(H, H)) / np.sqrt(H),
-        "b": np.zeros(H),
-        "Wo": 0.1 * init.normal(size=(H, V)) / np.sqrt(H),
-        "bo": np.zeros(V),
-    }
+    params = char_model.initial_weights(seed, V, H)
     if tied:
         del params["Wo"]
     return params

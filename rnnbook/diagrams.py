@@ -376,6 +376,16 @@ def _check_title(title: object) -> None:
         raise ValueError(f"title must be True or False, got {title!r}")
 
 
+def _cell_figure(right: float, top: float) -> tuple[Figure, Axes]:
+    """Bare axes of equal scales, x from -0.6 to ``right``, y from -1.35 to ``top``."""
+    fig, (ax,) = new_figure(1, width=6.8, height=4.3)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    ax.set_xlim(-0.6, right)
+    ax.set_ylim(-1.35, top)
+    return fig, ax
+
+
 def lstm_cell(*, title: bool = True) -> Figure:
     """One step of the LSTM cell, drawn as the equations of the chapter "Gated cells".
 
@@ -389,11 +399,7 @@ def lstm_cell(*, title: bool = True) -> Figure:
     """
     _check_title(title)
     cell, gate, hidden = COLORS["primary"], COLORS["neutral"], COLORS["secondary"]
-    fig, (ax,) = new_figure(1, width=6.8, height=4.3)
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    ax.set_xlim(-0.6, 9.0)
-    ax.set_ylim(-1.35, 4.45)
+    fig, ax = _cell_figure(right=9.0, top=4.45)
 
     y_c, y_ig, y_gate, y_a = 3.9, 2.95, 1.85, 0.45
     c_prev = _state_node(ax, 0.0, y_c, "$c_{t-1}$", cell)
@@ -467,11 +473,7 @@ def gru_cell(*, title: bool = True) -> Figure:
     _check_title(title)
     state, gate = COLORS["secondary"], COLORS["neutral"]
     products = gate
-    fig, (ax,) = new_figure(1, width=6.8, height=4.3)
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    ax.set_xlim(-0.6, 9.4)
-    ax.set_ylim(-1.35, 4.85)
+    fig, ax = _cell_figure(right=9.4, top=4.85)
 
     y_h, y_z, y_n, y_x = 4.4, 3.25, 2.0, 0.6
     h_prev = _state_node(ax, 0.0, y_h, "$h_{t-1}$", state)
