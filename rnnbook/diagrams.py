@@ -376,6 +376,19 @@ def _check_title(title: object) -> None:
         raise ValueError(f"title must be True or False, got {title!r}")
 
 
+def _state_path(
+    ax: Axes, y: float, ends: tuple[str, str], xs: tuple[float, float, float], color: str
+) -> tuple[_Node, _Node, _Node, _Node]:
+    """The nodes of a gated cell's state path at height ``y``: the previous state (at x = 0), a
+    product and a sum (at ``xs[0]``, ``xs[1]``), and the new state (at ``xs[2]``)."""
+    return (
+        _state_node(ax, 0.0, y, f"${ends[0]}$", color),
+        _op_node(ax, xs[0], y, r"$\odot$", color),
+        _op_node(ax, xs[1], y, "$+$", color),
+        _state_node(ax, xs[2], y, f"${ends[1]}$", color),
+    )
+
+
 def _cell_figure(right: float, top: float) -> tuple[Figure, Axes]:
     """Bare axes of equal scales, x from -0.6 to ``right``, y from -1.35 to ``top``."""
     fig, (ax,) = new_figure(1, width=6.8, height=4.3)
@@ -402,10 +415,7 @@ def lstm_cell(*, title: bool = True) -> Figure:
     fig, ax = _cell_figure(right=9.0, top=4.45)
 
     y_c, y_ig, y_gate, y_a = 3.9, 2.95, 1.85, 0.45
-    c_prev = _state_node(ax, 0.0, y_c, "$c_{t-1}$", cell)
-    forget = _op_node(ax, 1.8, y_c, r"$\odot$", cell)
-    add = _op_node(ax, 4.3, y_c, "$+$", cell)
-    c_t = _state_node(ax, 8.3, y_c, "$c_t$", cell)
+    c_prev, forget, add, c_t = _state_path(ax, y_c, ("c_{t-1}", "c_t"), (1.8, 4.3, 8.3), cell)
     gates = {
         name: _box_node(ax, x, y_gate, f"${name}_t$", detail=detail, color=gate, face=face)
         for name, x, detail, face in (
@@ -476,10 +486,7 @@ def gru_cell(*, title: bool = True) -> Figure:
     fig, ax = _cell_figure(right=9.4, top=4.85)
 
     y_h, y_z, y_n, y_x = 4.4, 3.25, 2.0, 0.6
-    h_prev = _state_node(ax, 0.0, y_h, "$h_{t-1}$", state)
-    keep = _op_node(ax, 4.9, y_h, r"$\odot$", state)
-    add = _op_node(ax, 7.7, y_h, "$+$", state)
-    h_t = _state_node(ax, 8.9, y_h, "$h_t$", state)
+    h_prev, keep, add, h_t = _state_path(ax, y_h, ("h_{t-1}", "h_t"), (4.9, 7.7, 8.9), state)
     Ah = _box_node(
         ax, 1.6, y_z, "$h_{t-1} W_h + b_h$", w=2.4, h=_PRODUCT_H, color=products, face="white"
     )
