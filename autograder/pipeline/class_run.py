@@ -3,7 +3,8 @@
 ``OUT`` persists between runs: ``course/`` (nbgrader's course: sources, autograded notebooks),
 the gradebook (SQLite ``gradebook.db`` by default, any SQLAlchemy URL with ``db_url``),
 ``records/<student>/<assignment>.json`` (each result, with the digest of what was graded) and
-the outputs, ``grades.csv`` and ``feedback/``. A run
+the outputs, ``grades.csv``, ``feedback/``, ``report.html`` (and ``.json``) and
+``similarity.html`` (and ``.csv``). A run
 
 1. finds each student's notebook for each assignment (:mod:`autograder.pipeline.intake`);
 2. sends the submissions whose content, or whose grader (sources, checks, options), changed
@@ -17,7 +18,10 @@ the outputs, ``grades.csv`` and ``feedback/``. A run
 4. applies the due dates and the late penalty (:mod:`autograder.pipeline.late`) to every record, so
    a changed due date changes grades without grading again, and rewrites the feedback it changed;
 5. writes ``grades.csv`` from every record and the gradebook (:mod:`autograder.pipeline.outputs`):
-   every student and assignment graded so far, whatever this run graded.
+   every student and assignment graded so far, whatever this run graded;
+6. compares the code of every submission with every other and with the public solution
+   (:mod:`autograder.pipeline.similarity`), then writes the class report
+   (:mod:`autograder.pipeline.class_report`), both over every record.
 
 A submission the grader itself failed on twice (not the student's fault) gets ``grader_error``;
 the run goes on, and :func:`grade` reports it so that the command exits non-zero.
@@ -43,7 +47,7 @@ from autograder import assignments as registry
 from autograder.isolation import bubblewrap
 from autograder.isolation.kernel import GRADER_KERNEL
 from autograder.isolation.policy import CELL_SECONDS
-from autograder.pipeline import late, outputs
+from autograder.pipeline import class_report, late, outputs, similarity
 from autograder.pipeline import workers as pools
 from autograder.pipeline.intake import Submission, find_submission
 from autograder.pipeline.nbgrader_course import (
@@ -136,7 +140,9 @@ def _record_path(out: Path, student: str, assignment: str) -> Path:
     return out / "records" / student / f"{assignment}.json"
 
 
-def _previous(out: Path) -> dict[tuple[str, str], Result]:
+def load_records(out: Path) -> dict[tuple[str, str], Result]:
+    """Every result recorded in the grading folder ``out`` (``records/<student>/<a>.json``),
+    by (student, assignment)."""
     results = {}
     for path in sorted((out / "records").glob("*/*.json")):
         result = Result.load(path)
@@ -199,7 +205,7 @@ def grade(
     marks = {a: fingerprint(a, cell_timeout, isolated) for a in assignments}
     sources = {a: registry.get(a).notebook.read_text() for a in assignments}
     checks = {a: registry.get(a).checks.read_text() for a in assignments}
-    previous = _previous(out)
+    previous = load_records(out)
     chosen = student_folders(submitted, out)
     if students is not None:
         chosen = [s for s in chosen if s in students]
@@ -288,7 +294,7 @@ def grade(
     finally:
         bar.close()
 
-    everything = _previous(out)
+    everything = load_records(out)
     for result in late.assess_all(db_url, list(everything.values()), policy):
         outputs.refresh_summary(course, result)  # a due date, extension or policy changed
         path = course / "autograded" / result.student / result.assignment
@@ -299,6 +305,9 @@ def grade(
         result.save(_record_path(out, result.student, result.assignment))
     scores = outputs.gradebook_scores(db_url, sorted({a for _, a in everything}))
     outputs.write_csv(out / "grades.csv", list(everything.values()), scores)
+    found = similarity.write_similarity(out, sorted({a for _, a in everything}))
+    links = {"similarity report": similarity.SIMILARITY_HTML, "grades.csv": "grades.csv"}
+    class_report.write_report(out, list(everything.values()), links)
     outcome.extend(sorted(everything.values(), key=lambda r: (r.student, r.assignment)))
     outcome.seconds = time.monotonic() - started
     outcome.client_cpu = time.process_time() - cpu_started
@@ -310,6 +319,7 @@ def grade(
         outcome.seconds,
         out,
         kept,
+        flagged=sum(map(len, found.values())),
     )
     return outcome
 

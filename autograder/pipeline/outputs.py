@@ -95,6 +95,19 @@ def gradebook_scores(
     return scores
 
 
+def scored(
+    result: Result, scores: dict[tuple[str, str], tuple[float, float]]
+) -> tuple[float, float, float]:
+    """(score after the late penalty, score, late penalty) of ``result``: the gradebook's
+    (``scores``, from :func:`gradebook_scores`) where it holds the submission, else the result's
+    own; never negative, as ``nbgrader export`` computes it. ``grades.csv`` and
+    :mod:`autograder.pipeline.lms_export` both write these."""
+    raw, penalty = scores.get(
+        (result.student, result.assignment), (result.score, result.late_penalty)
+    )
+    return max(0.0, raw - penalty), raw, penalty
+
+
 PEAKS = ("peak_processes", "peak_disk_bytes", "peak_files")  # of Result.usage, in the table
 SUMMARY_KEY = "rnn_grading_summary"  # marks the summary cell in the autograded notebook
 
@@ -256,16 +269,16 @@ def write_csv(
     """One row per student and assignment ever graded; scores as the gradebook holds them,
     ``score`` after the late penalty (as ``nbgrader export`` computes it)."""
     temporary = path.with_suffix(".tmp")
-    with temporary.open("w", newline="") as handle:
+    with temporary.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
         for r in sorted(results, key=lambda r: (r.student, r.assignment)):
             failed = [c.grade_id for c in r.cells if c.points < c.max_points]
-            raw, penalty = scores.get((r.student, r.assignment), (r.score, r.late_penalty))
+            final, raw, penalty = scored(r, scores)
             row = [
                 r.student,
                 r.assignment,
-                f"{max(0.0, raw - penalty):g}",  # scores are never negative: never quoted
+                f"{final:g}",  # scores are never negative: never quoted
                 f"{r.max_score:g}",
                 r.status,
                 " ".join(failed),
@@ -287,8 +300,10 @@ def closing_table(
     seconds: float,
     out: Path,
     config: Path | None = None,
+    flagged: int | None = None,
 ) -> str:
-    """What the console shows at the end: counts by status, time, where the outputs are."""
+    """What the console shows at the end: counts by status, time, where the outputs are
+    (``flagged``: the pairs the similarity report lists, when it was written)."""
     counts = Counter(status.split(":")[0] for r in results for status in r.statuses or ["ok"])
     lines = [
         f"graded {graded} notebook(s) in {seconds:.0f} s; {reused} unchanged since the last "
@@ -308,7 +323,13 @@ def closing_table(
             f"{peaks['peak_files']} files on disk (caps {MAX_DISK_BYTES // MiB} MiB, "
             f"{MAX_FILES:,})"
         )
-    lines += [f"grades:   {out / 'grades.csv'}", f"feedback: {out / 'feedback'}"]
+    lines += [
+        f"grades:   {out / 'grades.csv'}",
+        f"feedback: {out / 'feedback'}",
+        f"report:   {out / 'report.html'}",
+    ]
+    if flagged is not None:
+        lines.append(f"similar:  {out / 'similarity.html'} ({flagged} flagged pair(s))")
     if config is not None:
         lines.append(f"due dates and late penalty: {config}")
     return "\n".join(lines)

@@ -307,7 +307,9 @@ def test_the_closing_table_counts_rows_by_status(tmp_path):
         result(student="cy", statuses=["renamed_notebook: b.ipynb"], **LATE),
         result(student="di", statuses=["not_submitted"], **{**LATE, "late_penalty": 2}),
     ]
-    table = outputs.closing_table(results, 3, 1, 4, 61.4, tmp_path, tmp_path / "course.toml")
+    table = outputs.closing_table(
+        results, 3, 1, 4, 61.4, tmp_path, tmp_path / "course.toml", flagged=7
+    )
     assert table.splitlines() == [
         "graded 3 notebook(s) in 61 s; 4 unchanged since the last run; 1 new row(s) with "
         "nothing submitted",
@@ -319,13 +321,15 @@ def test_the_closing_table_counts_rows_by_status(tmp_path):
         "late: 2 row(s), 2.5 point(s) taken off in all",
         f"grades:   {tmp_path / 'grades.csv'}",
         f"feedback: {tmp_path / 'feedback'}",
+        f"report:   {tmp_path / 'report.html'}",
+        f"similar:  {tmp_path / 'similarity.html'} (7 flagged pair(s))",
         f"due dates and late penalty: {tmp_path / 'course.toml'}",
     ]
 
 
 def test_the_closing_table_leaves_out_lateness_and_configuration_it_has_not(tmp_path):
     table = outputs.closing_table([result()], 1, 0, 0, 2.0, tmp_path)
-    assert "late:" not in table and "due dates" not in table
+    assert "late:" not in table and "due dates" not in table and "similar:" not in table
 
 
 # --- the gradebook ----------------------------------------------------------------------------
