@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bench import (
     book_build,
+    class_outputs,
     concat_matmul,
     format_table,
     grading,
@@ -22,7 +23,7 @@ from bench import (
 )
 
 # The registry: every module has TITLE and run(tiny=False) -> {"rows": [...], ...}.
-BENCHMARKS = [rnn_speed, concat_matmul, sympy_bptt, book_build, grading]
+BENCHMARKS = [rnn_speed, concat_matmul, sympy_bptt, book_build, grading, class_outputs]
 FIGURES = Path(__file__).resolve().parent / "figures.json"
 
 

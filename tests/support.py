@@ -1,14 +1,16 @@
-"""What the tests of every area share: the repository's paths, its table of contents, and ways
-to run the course's commands. Fixtures live in each area's ``conftest.py``."""
+"""What the tests of every area share: the repository's paths, its table of contents, ways to run
+the course's commands, and the browser. Fixtures live in each area's ``conftest.py``."""
 
 from __future__ import annotations
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,3 +105,23 @@ def nbgrader(course: Path, *args: str) -> None:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     result = run_module("nbgrader", args, cwd=course, timeout=900, env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    """Debian's ``chromium`` (``make test`` installs it); a test that needs it fails without it,
+    so a missing browser can never pass unnoticed."""
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if path:
+        return path
+    pytest.fail("Debian's `chromium` is not installed: run tools/system-packages", pytrace=False)

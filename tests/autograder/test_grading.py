@@ -7,7 +7,8 @@ answer, nothing for the untouched release, the targeted points lost (and named) 
 mistake, a status for each broken notebook, nothing for each cheat or attack, and everybody
 else unaffected. Around the run it records every file of the repository, a listener on the
 loopback, and the processes on the machine: hostile submissions must change, reach and leave
-behind nothing.
+behind nothing. The class report and the similarity report of the run are checked against
+``grades.csv`` and the catalogue, and opened offline in Chromium.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import html
+import json
 import os
 import shutil
 import socket
@@ -22,11 +24,20 @@ import subprocess
 import sys
 import tempfile
 import threading
+import urllib.parse
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from support import BUILD, ROOT, autograder_cli, processes_with, read_grades
+from support import (
+    BUILD,
+    CHROMIUM_ARGS,
+    ROOT,
+    autograder_cli,
+    chromium_path,
+    processes_with,
+    read_grades,
+)
 
 from autograder import assignments
 from autograder.authoring.examples import (
@@ -443,3 +454,100 @@ def test_no_submission_went_past_its_caps_and_the_machine_kept_its_resources(gra
     assert machine.memory <= workers * (KERNEL_MEMORY + SANDBOX_MEMORY)
     assert machine.disk <= workers * (MAX_DISK_BYTES + DISK_MARGIN) + 512 * MiB  # + the outputs
     assert "most of one submission:" in graded.log
+
+
+# --- the class report and the similarity report of the example class -------------------------
+
+
+def report(graded) -> dict:
+    return json.loads((graded.out / "report.json").read_text())["assignments"]
+
+
+@pytest.mark.parametrize("assignment", assignments.names())
+def test_the_class_report_counts_what_grades_csv_holds(graded, assignment):
+    """Scores and pass rates, recomputed from grades.csv alone."""
+    rows = [r for (_, a), r in graded.rows.items() if a == assignment]
+    handed_in = [r for r in rows if not r["status"].startswith("not_submitted")]
+    summary = report(graded)[assignment]
+    assert (summary["rows"], summary["submitted"]) == (len(rows), len(handed_in))
+    assert summary["scores"] == sorted(float(r["score"]) for r in handed_in)
+    assert summary["full_marks"] == sum(
+        float(r["score"]) == max_score(assignment) for r in handed_in
+    )
+    for test, numbers in summary["tests"].items():
+        passing = sum(test not in failed(r) for r in handed_in)
+        assert numbers["verified"] == passing, test
+    late = {r["student"] for r in rows if float(r["late_submission_penalty"]) > 0}
+    assert {row["student"] for row in summary["late"] if row["penalty"] > 0} == late
+
+
+@pytest.mark.parametrize("assignment, name, mistake", MISTAKE_CASES)
+def test_the_class_report_names_each_mistake_as_a_cause_of_its_student(
+    graded, assignment, name, mistake
+):
+    student = f"mistake-{assignment}-{name}"
+    causes = [c["cause"] for c in report(graded)[assignment]["causes"] if student in c["students"]]
+    assert any(mistake["feedback"].lower() in cause.lower() for cause in causes), causes
+
+
+def test_the_similarity_report_flags_copies_of_the_solution_and_nothing_else(graded):
+    with (graded.out / "similarity.csv").open(newline="") as handle:
+        pairs = list(csv.DictReader(handle))
+    flagged = {(p["assignment"], p["first"], p["second"]) for p in pairs}
+    for assignment in assignments.names():
+        copies = ["solution", "late-solution"]
+        copies += [
+            f"alternative-{assignment}-{name}"
+            for name in assignments.get(assignment).alternatives()
+        ]
+        for student in copies:
+            assert (assignment, "(public solution)", student) in flagged, (assignment, student)
+    named = {name for _, first, second in flagged for name in (first, second)}
+    assert not {"untouched", "partial", "cheat-read-solution"} & named
+    between = [p for p in flagged if p[1] != "(public solution)"]
+    assert not between, f"two students flagged for what the public solution explains: {between}"
+
+
+def test_the_reports_render_offline_with_their_figures_and_links(graded):
+    from playwright.sync_api import sync_playwright
+
+    requested: list[str] = []
+
+    def only_files(route):
+        requested.append(route.request.url)
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            route.abort()
+
+    found = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.route("**/*", only_files)
+        for name in ("report.html", "similarity.html"):
+            page.goto((graded.out / name).as_uri(), wait_until="load")
+            found[name] = page.evaluate(
+                """() => ({
+                  images: [...document.images].map(i => [i.naturalWidth, i.alt]),
+                  links: [...document.links].map(a => a.getAttribute("href")),
+                  ids: [...document.querySelectorAll("[id]")].map(e => e.id),
+                  text: document.body.innerText,
+                })"""
+            )
+            (BUILD / "screenshots").mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(BUILD / "screenshots" / name.replace(".html", ".png")))
+        browser.close()
+    assert all(url.startswith("file://") for url in requested), requested
+    figures = found["report.html"]["images"]
+    assert len(figures) == 2 * len(assignments.names())  # a histogram and a bar chart each
+    assert all(width > 0 and alt.strip() for width, alt in figures), figures
+    assert "Causes of failure" in found["report.html"]["text"]
+    assert "a reason to look, not proof" in found["similarity.html"]["text"]
+    for name, page_found in found.items():
+        for href in page_found["links"]:
+            if href.startswith("#"):
+                assert href[1:] in page_found["ids"], (name, href)
+            else:
+                target = graded.out / urllib.parse.unquote(href)
+                assert target.is_file(), (name, href)

@@ -13,23 +13,12 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
-import shutil
 import threading
 from urllib.parse import urlparse
 
 import pytest
-from support import BUILD, ROOT, toc_files
+from support import BUILD, CHROMIUM_ARGS, ROOT, chromium_path, toc_files
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Every figure a page makes carries alt text in its cell's metadata: each must be an image.
 FIGURES = {
     name: (ROOT / f"{name}.md").read_text().count("\n  image:\n    alt:")
@@ -62,13 +51,6 @@ PAGE_REPORT = """() => {
 
 
 pytestmark = pytest.mark.slow
-
-
-def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium")
-    if path:
-        return path
-    pytest.fail("Debian's `chromium` is not installed: run tools/system-packages", pytrace=False)
 
 
 @pytest.fixture(scope="module")
