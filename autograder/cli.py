@@ -1,4 +1,5 @@
-"""Command line of the grading pipeline: ``python -m autograder release|grade|examples``."""
+"""Command line of the grading pipeline:
+``python -m autograder release|grade|examples|similarity|check|export``."""
 
 from __future__ import annotations
 
@@ -90,6 +91,106 @@ def main(argv: list[str] | None = None) -> int:
         help="folder to write <student>/<assignment>/<nb>.ipynb into",
     )
 
+    similar = commands.add_parser(
+        "similarity",
+        help="list pairs of submissions (and the public solution) with the same code",
+        description="Compare the code of every graded submission of each assignment with every "
+        "other and with the public solution, up to names, numbers, formatting and order; write "
+        "GRADED/similarity.html (side by side) and GRADED/similarity.csv. `grade` runs it too. "
+        "A flag is a reason to look, not proof.",
+    )
+    similar.add_argument("graded", type=Path, help="the --out folder of `grade`")
+    similar.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    similar.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="flag pairs from this similarity on, between 0 and 1 (default: the measured one, "
+        "see autograder/pipeline/similarity.py)",
+    )
+
+    check = commands.add_parser(
+        "check",
+        help="grade one notebook as grading would, before you hand it in",
+        description="Grade one notebook with the full grader, isolated as in grading (the hidden "
+        "checks on fresh inputs, verification outside the notebook): print the score and each "
+        "failed test with its cause, and write the feedback page an instructor's run would. "
+        "Where this installation has no hidden checks for the notebook's assignment, run its "
+        "visible tests only (isolated) and name each cell that raised. It is not your course's "
+        "grade: a private course may have other checks.",
+        epilog="Exit status: 0 when the notebook was checked, whatever its score; 2 for a bad "
+        "argument or where bubblewrap cannot run.",
+    )
+    check.add_argument(
+        "notebook", metavar="NOTEBOOK", type=Path, help="the notebook to check (.ipynb)"
+    )
+    check.add_argument(
+        "--assignment",
+        dest="check_assignment",
+        metavar="A",
+        help="grade it as assignment A (default: the one whose graded cells it has, else the "
+        "one it is named after)",
+    )
+    check.add_argument(
+        "--out",
+        type=Path,
+        help="folder for the feedback page, OUT/feedback/<assignment>.html, and the MathJax it "
+        "loads, OUT/mathjax/ (default: NAME-check/ beside NAME.ipynb)",
+    )
+    check.add_argument(
+        "--no-isolation",
+        action="store_true",
+        help="run the notebook without bubblewrap: only a notebook you trust (your own)",
+    )
+
+    from autograder.pipeline.lms_export import FORMATS, roster_columns
+
+    export = commands.add_parser(
+        "export",
+        help="write the grades as Canvas, Moodle or Blackboard imports them",
+        description="Write the grades of GRADED as a CSV file that a learning-management system "
+        "imports: one row per student, one column per assignment with its points after the "
+        "late penalty (the score of grades.csv). Students graded but not in the roster, and "
+        "roster students with nothing graded, are left out of the file (the LMS keeps their "
+        "grades); they and every empty grade cell are listed on stderr and, with their grades, "
+        "in NAME.problems.csv beside the file NAME.csv. docs/instructors.md says how to import "
+        "the file in each system.",
+    )
+    export.add_argument("graded", type=Path, help="the --out folder of `grade`")
+    export.add_argument(
+        "--format",
+        required=True,
+        choices=list(FORMATS),
+        help="; ".join(f"{name}: {spec.purpose}" for name, spec in FORMATS.items()),
+    )
+    export.add_argument(
+        "--roster",
+        type=Path,
+        help="a UTF-8 CSV file naming each student by folder (column student) and their "
+        "identifiers in the LMS; columns by format: "
+        + "; ".join(f"{name}: {roster_columns(name)}" for name in FORMATS)
+        + " (default: no roster; the folder name stands for the username)",
+    )
+    export.add_argument(
+        "--out", type=Path, help="the file to write (default: GRADED/export-FORMAT.csv)"
+    )
+    export.add_argument(
+        "--assignment",
+        action="append",
+        help="only this assignment (repeatable; default: every assignment graded)",
+    )
+    export.add_argument(
+        "--column-id",
+        action="append",
+        metavar="A=ID",
+        help="write assignment A into the LMS's own column ID (canvas: the assignment id; "
+        "blackboard: the Grade Center column id); without one, Canvas takes the assignment "
+        "titled A or creates it, and Blackboard creates a new column (repeatable)",
+    )
+    export.add_argument(
+        "--db", help="the gradebook URL that `grade --db` used (default: GRADED/gradebook.db)"
+    )
+
     args = parser.parse_args(argv)
     try:
         assignments = select(getattr(args, "assignment", None))
@@ -115,6 +216,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"released {name}: {path}")
     elif args.command == "grade":
         return run_grade_command(parser, args, assignments)
+    elif args.command == "similarity":
+        return run_similarity_command(parser, args, assignments)
+    elif args.command == "check":
+        return run_check_command(parser, args)
+    elif args.command == "export":
+        return run_export_command(parser, args)
     else:
         from autograder.authoring.examples import write_examples
 
@@ -207,4 +314,80 @@ def run_grade_command(parser, args, assignments: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+def run_similarity_command(parser, args, assignments: list[str]) -> int:
+    """``similarity``: compare the graded submissions, write the page and the CSV."""
+    from autograder.pipeline import similarity
+
+    graded = args.graded.resolve()
+    if not (graded / "course" / "autograded").is_dir():
+        parser.error(
+            f"GRADED must be the --out folder of `grade` (with course/autograded/): {graded}"
+        )
+    threshold = similarity.THRESHOLD if args.threshold is None else args.threshold
+    if not 0 < threshold <= 1:
+        parser.error(f"--threshold must be above 0 and at most 1, got {threshold:g}")
+    found = similarity.write_similarity(graded, assignments, threshold)
+    for assignment, pairs in found.items():
+        print(f"{assignment:<16} {len(pairs)} flagged pair(s)")
+    print(f"similarity: {graded / similarity.SIMILARITY_HTML}")
+    return 0
+
+
+def run_export_command(parser, args) -> int:
+    """``export``: write the grades as an LMS imports them; list what it could not give."""
+    from autograder.pipeline.lms_export import ExportError, export, parse_column_ids
+
+    # A sqlite URL is checked by export (connecting would create a missing file).
+    sqlite = args.db is not None and args.db.startswith("sqlite:")
+    if args.db is not None and not sqlite and (problem := database_problem(args.db)):
+        parser.error(f"--db: {problem}")
+    try:
+        done = export(
+            args.graded,
+            args.format,
+            args.out,
+            roster=args.roster,
+            assignments=args.assignment,
+            column_ids=parse_column_ids(args.column_id or []),
+            db_url=args.db,
+        )
+    except ExportError as error:
+        parser.error(str(error))
+    for problem in done.problems:
+        print(f"python -m autograder export: {problem.student!r}: {problem.text}", file=sys.stderr)
+    if done.problems:
+        print(
+            f"{len(done.problems)} problem(s), listed with their grades in {done.problems_path}",
+            file=sys.stderr,
+        )
+    if done.identified_by:
+        print(f"no --roster: each student's {done.identified_by} is their folder name")
+    print(
+        f"wrote {done.path}: {done.students} student(s), {len(done.assignments)} "
+        f"assignment(s), {args.format} format"
+    )
+    return 0
+
+
+def run_check_command(parser, args) -> int:
+    """``check``: grade one notebook as grading would, print what failed, write its page."""
+    from autograder.isolation.bubblewrap import IsolationUnavailable
+    from autograder.pipeline.self_check import BadInput, check, summary
+
+    try:
+        checked = check(
+            args.notebook,
+            assignment=args.check_assignment,
+            out=args.out,
+            isolated=not args.no_isolation,
+        )
+    except BadInput as error:
+        parser.error(str(error))
+    except IsolationUnavailable as error:
+        print(f"python -m autograder check: {error}", file=sys.stderr)
+        return 2
+    print(summary(checked))
     return 0

@@ -14,6 +14,14 @@
 - :mod:`autograder.pipeline.late`            due dates, extensions, the course configuration and
   the late plugin ``PercentPerDay``;
 - :mod:`autograder.pipeline.outputs`         feedback pages, ``grades.csv`` and the closing table;
+- :mod:`autograder.pipeline.lms_export`      the grades as Canvas, Moodle or Blackboard import them;
+- :mod:`autograder.pipeline.self_check`      one notebook graded as grading would, for a reader;
+- :mod:`autograder.pipeline.class_report`    the class report: score histograms, pass rates,
+  causes of failure ranked, statuses, lateness (``report.html``, ``report.json``);
+- :mod:`autograder.pipeline.similarity`      pairs of submissions (and the public solution) with
+  the same code up to names, numbers, formatting and order (``similarity.html``, ``.csv``);
+- :mod:`autograder.pipeline.code_shapes`     code as statement shapes, for the similarity report
+  and the book's no-answers test;
 - :mod:`autograder.pipeline.nbgrader_course` nbgrader's side: settings, course folders,
   gradebooks, running nbgrader.
 """
