@@ -9,7 +9,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: book test test-fast system-packages lint grade bench clean
+.PHONY: book test test-fast system-packages lint grade check bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version.split()[0]'
@@ -39,6 +39,12 @@ grade: $(STAMP)
 	$(BIN)/python -m autograder examples --out _build/examples
 	$(BIN)/python -m autograder grade _build/examples --out _build/graded \
 		--config autograder/course.example.toml
+
+## check: grade one notebook as grading would, before handing it in (NB=path/to/bptt.ipynb):
+## the score, each failed test and its cause, the feedback page in NAME-check/ beside it.
+check: $(STAMP)
+	$(if $(NB),,$(error NB is missing: make check NB=path/to/notebook.ipynb))
+	$(BIN)/python -m autograder check "$(NB)"
 
 ## bench: run every benchmark (BPTT speed, concatenation, SymPy, book build; minutes), print
 ## one table and write bench/figures.json, which the book's Performance page renders.

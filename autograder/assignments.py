@@ -108,7 +108,10 @@ class Assignment:
 
 
 def discover(root: Path = SOLUTIONS) -> dict[str, Assignment]:
-    """Every assignment under ``root``, by name: each folder holding ``<name>/<name>.ipynb``."""
+    """Every assignment under ``root``, by name: each folder holding ``<name>/<name>.ipynb``
+    (none when ``root`` is missing, as in a course that does not publish its checks)."""
+    if not Path(root).is_dir():
+        return {}
     return {
         folder.name: Assignment(folder.name, folder)
         for folder in sorted(Path(root).iterdir())

@@ -23,7 +23,10 @@ This is the student version of the **{name}** assignment, exactly as students re
 functions are stubs and only the visible tests are shown; the hidden tests that decide the grade
 run when it is graded. Download the notebook ({{download}}`{name}.ipynb <notebooks/{name}.ipynb>`),
 open it in Jupyter in the course environment, fill in the functions and run all cells: the
-visible tests give immediate feedback.
+visible tests give immediate feedback. To grade it as it will be graded, hidden tests included,
+run `python -m autograder check path/to/{name}.ipynb` (or `make check NB=path/to/{name}.ipynb`)
+in the course's repository: it prints your score and the cause of each failed test, and writes
+the feedback page (`docs/students.md` says more).
 ```
 """
 CHAPTER_PATH = re.compile(r"`chapters/(\w+)\.md`")
