@@ -1,4 +1,5 @@
-"""The course's release and grading pipeline: ``python -m autograder release|grade|examples``.
+"""The course's release and grading pipeline:
+``python -m autograder release|grade|examples|similarity|export|check``.
 
 Grouped by what each part trusts (docs/contributing.md has the full table):
 

@@ -330,6 +330,7 @@ def closing_table(
     ]
     if flagged is not None:
         lines.append(f"similar:  {out / 'similarity.html'} ({flagged} flagged pair(s))")
+    lines.append(f"to an LMS: python -m autograder export {out} --format canvas|moodle|blackboard")
     if config is not None:
         lines.append(f"due dates and late penalty: {config}")
     return "\n".join(lines)
