@@ -46,7 +46,7 @@ class StudentRaised(Exception):
     """The student's function raised an exception (type name and message kept as text)."""
 
     def __init__(self, type_name: str, message: str) -> None:
-        super().__init__(f"{type_name}: {message}")
+        super().__init__(f"{type_name}: {message}" if message else type_name)
         self.type_name = type_name
         self.message = message
 

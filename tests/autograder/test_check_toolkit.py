@@ -466,3 +466,14 @@ def test_activations_and_their_derivatives():
     assert np.allclose(activation_derivative(a, "tanh"), 1 - np.tanh(a) ** 2)
     assert np.array_equal(activation(a, "relu"), [0.0, 0.0, 0.5, 2.0])
     assert np.array_equal(activation_derivative(a, "relu"), [0.0, 0.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [("shapes (2,3) and (2,2) not aligned", "ValueError: shapes (2,3) and (2,2) not aligned"),
+     ("", "ValueError")],
+)  # fmt: skip
+def test_a_student_s_exception_reads_as_its_type_and_its_message_if_any(message, shown):
+    from autograder.checking.api import StudentRaised
+
+    assert str(StudentRaised("ValueError", message)) == shown
