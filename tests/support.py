@@ -8,6 +8,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -125,3 +127,28 @@ def chromium_path() -> str:
     if path:
         return path
     pytest.fail("Debian's `chromium` is not installed: run tools/system-packages", pytrace=False)
+
+
+@contextmanager
+def offline_page(width: int = 1280, height: int = 900) -> Iterator[tuple[object, list[str]]]:
+    """A headless Chromium page that loads local files only: ``(page, every URL requested)``;
+    a request for anything but a ``file://`` URL is refused (and listed)."""
+    from playwright.sync_api import sync_playwright
+
+    requested: list[str] = []
+
+    def only_files(route) -> None:
+        requested.append(route.request.url)
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.route("**/*", only_files)
+        try:
+            yield page, requested
+        finally:
+            browser.close()

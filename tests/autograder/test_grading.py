@@ -31,10 +31,9 @@ from types import SimpleNamespace
 import pytest
 from support import (
     BUILD,
-    CHROMIUM_ARGS,
     ROOT,
     autograder_cli,
-    chromium_path,
+    offline_page,
     processes_with,
     read_grades,
 )
@@ -509,22 +508,8 @@ def test_the_similarity_report_flags_copies_of_the_solution_and_nothing_else(gra
 
 
 def test_the_reports_render_offline_with_their_figures_and_links(graded):
-    from playwright.sync_api import sync_playwright
-
-    requested: list[str] = []
-
-    def only_files(route):
-        requested.append(route.request.url)
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            route.abort()
-
     found = {}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.route("**/*", only_files)
+    with offline_page() as (page, requested):
         for name in ("report.html", "similarity.html"):
             page.goto((graded.out / name).as_uri(), wait_until="load")
             found[name] = page.evaluate(
@@ -537,7 +522,6 @@ def test_the_reports_render_offline_with_their_figures_and_links(graded):
             )
             (BUILD / "screenshots").mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(BUILD / "screenshots" / name.replace(".html", ".png")))
-        browser.close()
     assert all(url.startswith("file://") for url in requested), requested
     figures = found["report.html"]["images"]
     assert len(figures) == 2 * len(assignments.names())  # a histogram and a bar chart each

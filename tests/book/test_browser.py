@@ -17,7 +17,7 @@ import threading
 from urllib.parse import urlparse
 
 import pytest
-from support import BUILD, CHROMIUM_ARGS, ROOT, chromium_path, toc_files
+from support import BUILD, CHROMIUM_ARGS, ROOT, chromium_path, offline_page, toc_files
 
 # Every figure a page makes carries alt text in its cell's metadata: each must be an image.
 FIGURES = {
@@ -142,22 +142,8 @@ def feedback_page(tmp_path_factory):
 def test_a_feedback_page_renders_offline_and_shows_no_grading_code(feedback_page):
     """Math typeset by the local MathJax, nothing from another host, the cause named, and no
     traceback through the hidden checks."""
-    from playwright.sync_api import sync_playwright
-
     folder, mistake = feedback_page
-    requested: list[str] = []
-
-    def only_files(route):
-        requested.append(route.request.url)
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            route.abort()
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.route("**/*", only_files)
+    with offline_page() as (page, requested):
         page.goto((folder / "ada" / "cells.html").as_uri(), wait_until="load")
         page.wait_for_function("() => window.MathJax && MathJax.startup", timeout=30_000)
         page.evaluate("() => MathJax.startup.promise")
@@ -166,7 +152,6 @@ def test_a_feedback_page_renders_offline_and_shows_no_grading_code(feedback_page
         header = page.locator("table th").all_inner_texts()[:3]
         (BUILD / "screenshots").mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(BUILD / "screenshots" / "feedback.png"))
-        browser.close()
     assert rendered > 0
     assert all(url.startswith("file://") for url in requested), requested
     assert mistake["feedback"].lower() in text.lower()
