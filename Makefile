@@ -40,11 +40,12 @@ grade: $(STAMP)
 	$(BIN)/python -m autograder grade _build/examples --out _build/graded \
 		--config autograder/course.example.toml
 
-## check: grade one notebook as grading would, before handing it in (NB=path/to/bptt.ipynb):
-## the score, each failed test and its cause, the feedback page in NAME-check/ beside it.
+## check: grade one notebook as grading would, before handing it in (NB=path/to/bptt.ipynb,
+## ARGS= for more options of `python -m autograder check`): the score, each failed test and
+## its cause, the feedback page in NAME-check/ beside it.
 check: $(STAMP)
 	$(if $(NB),,$(error NB is missing: make check NB=path/to/notebook.ipynb))
-	$(BIN)/python -m autograder check "$(NB)"
+	$(BIN)/python -m autograder check "$(NB)" $(ARGS)
 
 ## bench: run every benchmark (BPTT speed, concatenation, SymPy, book build; minutes), print
 ## one table and write bench/figures.json, which the book's Performance page renders.

@@ -93,20 +93,29 @@ def main(argv: list[str] | None = None) -> int:
 
     similar = commands.add_parser(
         "similarity",
-        help="list pairs of submissions (and the public solution) with the same code",
-        description="Compare the code of every graded submission of each assignment with every "
-        "other and with the public solution, up to names, numbers, formatting and order; write "
-        "GRADED/similarity.html (side by side) and GRADED/similarity.csv. `grade` runs it too. "
-        "A flag is a reason to look, not proof.",
+        help="list pairs of submissions (and the public solution) with similar code",
+        description="Compare the code of every graded submission of each assignment with the "
+        "public solution, and every two submissions on the code the public solution does not "
+        "explain, up to names, numbers, formatting and order. Pairs from the threshold on that "
+        "share at least a quarter of the solution's size are flagged; GRADED/similarity.csv "
+        "lists them all (columns assignment, first, second, similarity, shared_size), "
+        "GRADED/similarity.html the first 500 per assignment, 50 side by side. `grade` runs it "
+        "too, with the default threshold, and rewrites both files. A flag is a reason to look, "
+        "not proof.",
     )
     similar.add_argument("graded", type=Path, help="the --out folder of `grade`")
-    similar.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    similar.add_argument(
+        "--assignment",
+        action="append",
+        help="only this assignment (repeatable; the files then hold only these; default: every "
+        "assignment graded in GRADED)",
+    )
     similar.add_argument(
         "--threshold",
         type=float,
         default=None,
-        help="flag pairs from this similarity on, between 0 and 1 (default: the measured one, "
-        "see autograder/pipeline/similarity.py)",
+        help="flag pairs from this similarity on, above 0 and at most 1 (default: 0.6, chosen "
+        "between copies and independent solutions; see docs/instructors.md)",
     )
 
     check = commands.add_parser(
@@ -169,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         help="a UTF-8 CSV file naming each student by folder (column student) and their "
         "identifiers in the LMS; columns by format: "
         + "; ".join(f"{name}: {roster_columns(name)}" for name in FORMATS)
-        + " (default: no roster; the folder name stands for the username)",
+        + " (default: no roster; the folder name stands for the identifier: SIS Login ID for "
+        "canvas, Username for moodle and blackboard)",
     )
     export.add_argument(
         "--out", type=Path, help="the file to write (default: GRADED/export-FORMAT.csv)"
@@ -329,6 +339,9 @@ def run_similarity_command(parser, args, assignments: list[str]) -> int:
     threshold = similarity.THRESHOLD if args.threshold is None else args.threshold
     if not 0 < threshold <= 1:
         parser.error(f"--threshold must be above 0 and at most 1, got {threshold:g}")
+    if not args.assignment:  # the assignments graded there
+        found_there = {p.name for p in (graded / "course" / "autograded").glob("*/*") if p.is_dir()}
+        assignments = [a for a in assignments if a in found_there]
     found = similarity.write_similarity(graded, assignments, threshold)
     for assignment, pairs in found.items():
         print(f"{assignment:<16} {len(pairs)} flagged pair(s)")
@@ -389,5 +402,9 @@ def run_check_command(parser, args) -> int:
     except IsolationUnavailable as error:
         print(f"python -m autograder check: {error}", file=sys.stderr)
         return 2
+    except RuntimeError as error:  # nbgrader could not prepare the assignment: not the notebook
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"python -m autograder check: the grader failed: {first}", file=sys.stderr)
+        return 1
     print(summary(checked))
     return 0

@@ -1,8 +1,9 @@
 """``python -m bench [--tiny] [--only NAME] [--out PATH]``: run the benchmarks, print one table.
 
 Every figure goes to ``bench/figures.json`` (or ``--out``) as
-``{"machine": {...}, "benchmarks": {NAME: result}}``; the Performance page of the book renders
-that file. With ``--only`` the other benchmarks' entries already in the file are kept.
+``{"machine": {...}, "benchmarks": {NAME: result}}``, each result with the machine it was
+measured on; the Performance page of the book renders that file. With ``--only`` the other
+benchmarks' entries already in the file, and the file's machine, are kept.
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ def main(argv: list[str] | None = None) -> None:
             "title": module.TITLE,
             "tiny": args.tiny,
             **module.run(tiny=args.tiny),
+            "machine": machine(),  # each entry says when and where it was measured
         }
-    figures = {"machine": machine(), "benchmarks": figures["benchmarks"]}
+    # The file's machine is that of the last full run; --only keeps it.
+    figures = {"machine": figures.get("machine") or machine(), "benchmarks": figures["benchmarks"]}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=1, ensure_ascii=False) + "\n")
     print(format_table((name, figures["benchmarks"][name]) for name in map(name_of, selected)))

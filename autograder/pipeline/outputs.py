@@ -330,7 +330,10 @@ def closing_table(
     ]
     if flagged is not None:
         lines.append(f"similar:  {out / 'similarity.html'} ({flagged} flagged pair(s))")
-    lines.append(f"to an LMS: python -m autograder export {out} --format canvas|moodle|blackboard")
+    lines.append(
+        f"to an LMS: python -m autograder export {out} --format canvas (or moodle, blackboard, "
+        "csv; --roster FILE)"
+    )
     if config is not None:
         lines.append(f"due dates and late penalty: {config}")
     return "\n".join(lines)

@@ -42,7 +42,7 @@ from autograder.assignments import SOLUTION_MARKER, cell_text
 from autograder.pipeline.code_shapes import Statement, parse, statements
 from autograder.pipeline.outputs import spreadsheet_text
 
-THRESHOLD = 0.6
+THRESHOLD = 0.6  # between copies (1.00) and independent solutions (at most 0.36): tests
 MIN_SHARED = 0.25
 PUBLIC = "(public solution)"
 SIMILARITY_HTML, SIMILARITY_CSV = "similarity.html", "similarity.csv"

@@ -323,7 +323,8 @@ def test_the_closing_table_counts_rows_by_status(tmp_path):
         f"feedback: {tmp_path / 'feedback'}",
         f"report:   {tmp_path / 'report.html'}",
         f"similar:  {tmp_path / 'similarity.html'} (7 flagged pair(s))",
-        f"to an LMS: python -m autograder export {tmp_path} --format canvas|moodle|blackboard",
+        f"to an LMS: python -m autograder export {tmp_path} --format canvas (or moodle, "
+        "blackboard, csv; --roster FILE)",
         f"due dates and late penalty: {tmp_path / 'course.toml'}",
     ]
 

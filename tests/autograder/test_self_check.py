@@ -228,6 +228,20 @@ def test_without_bubblewrap_it_says_what_grade_says(inputs, capsys, monkeypatch,
     assert "--no-isolation" in err[0] and "trusted" in err[0]
 
 
+def test_a_grader_failure_is_one_line_and_exit_status_1(inputs, capsys, monkeypatch):
+    from autograder.pipeline import self_check
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("generate_assignment bptt: nbgrader said no\nmore log")
+
+    monkeypatch.setattr(self_check, "check", fail)
+    assert main(["check", str(inputs / "bptt.ipynb")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "python -m autograder check: the grader failed: generate_assignment bptt: nbgrader said no"
+    ]
+
+
 def test_make_check_without_nb_says_how_to_call_it():
     made = subprocess.run(
         ["make", "--no-print-directory", "-o", ".venv/.installed", "check"],

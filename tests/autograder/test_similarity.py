@@ -100,6 +100,18 @@ def reordered(code: dict[str, str]) -> tuple[dict[str, str], int]:
     return out, swaps
 
 
+class _Constants(ast.NodeTransformer):
+    def visit_Constant(self, node: ast.Constant) -> ast.Constant:
+        if isinstance(node.value, int | float) and not isinstance(node.value, bool):
+            node.value = node.value * 2 + 1
+        return node
+
+
+def constants_changed(code: dict[str, str]) -> dict[str, str]:
+    """Every number changed (``x`` to ``2x + 1``): wrong code, the same statements."""
+    return {gid: ast.unparse(_Constants().visit(ast.parse(text))) for gid, text in code.items()}
+
+
 def reformatted(code: dict[str, str]) -> dict[str, str]:
     """Re-laid out (``ast.unparse``), with a comment and a blank line after every line."""
     return {
@@ -121,6 +133,7 @@ def disguises(code: dict[str, str], starter: dict[str, str]) -> dict[str, dict[s
     copies = {
         "renamed": renamed(code, api_names(starter)),
         "reformatted": reformatted(code),
+        "constants changed": constants_changed(code),
         "renamed, reordered and reformatted": reformatted(
             reordered(renamed(code, api_names(starter)))[0]
         ),
@@ -158,6 +171,7 @@ def test_a_disguised_copy_is_flagged(assignment, original):
     for disguise in copies:
         figure = similarity_of(codes, original, disguise)
         print(f"{assignment}: {original} and its {disguise} copy: {figure:.3f}")
+        assert figure == pytest.approx(1.0), f"{disguise}: the statements should not change"
         assert tuple(sorted((original, disguise), key=[c.who for c in codes].index)) in flagged, (
             f"{disguise} copy of {original}: similarity {figure:.3f} < {THRESHOLD}"
         )
@@ -195,6 +209,12 @@ def test_independent_solutions_and_alternatives_are_not_flagged_against_each_oth
         figures.setdefault(" vs ".join(kinds), []).append(value)
     for kinds, values in sorted(figures.items()):
         print(f"{assignment}: {kinds}: {min(values):.3f} to {max(values):.3f}")
+    # The bands docs/instructors.md quotes, far from the threshold on both sides.
+    assert max(figures["independent vs independent"] + figures["independent vs public"]) <= 0.36
+    assert (
+        max(figures["alternative vs alternative"] + figures["alternative vs independent"]) <= 0.02
+    )
+    assert min(figures["alternative vs public"]) >= 0.85
     flagged = flagged_pairs(assignment, codes)
     wrong = [
         (p.first.who, p.second.who, round(p.similarity, 3))
