@@ -258,7 +258,15 @@ def test_make_check_without_nb_says_how_to_call_it():
 
 def test_make_check_runs_the_command_on_nb():
     made = subprocess.run(
-        ["make", "-n", "-o", ".venv/.installed", "check", "NB=work/my bptt.ipynb"],
+        [
+            "make",
+            "--no-print-directory",
+            "-n",
+            "-o",
+            ".venv/.installed",
+            "check",
+            "NB=work/my bptt.ipynb",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
