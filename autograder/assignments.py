@@ -25,6 +25,7 @@ from types import ModuleType
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
 SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
+SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n.*?### END SOLUTION\n?", re.S)
 
 
 def nbgrader_cells(notebook: dict) -> list[dict]:
@@ -51,13 +52,24 @@ def graded_cells(notebook: dict) -> dict[str, float]:
     }
 
 
-def solution_code(notebook: dict) -> dict[str, str]:
-    """grade_id -> the instructor's code (markers removed) of every solution cell."""
+def _solution_cells(notebook: dict) -> dict[str, str]:
+    """grade_id -> the source of every solution code cell, as the notebook holds it."""
     return {
-        cell["metadata"]["nbgrader"]["grade_id"]: SOLUTION_MARKER.sub("", cell_text(cell))
+        cell["metadata"]["nbgrader"]["grade_id"]: cell_text(cell)
         for cell in nbgrader_cells(notebook)
         if cell["metadata"]["nbgrader"].get("solution") and cell["cell_type"] == "code"
     }
+
+
+def solution_code(notebook: dict) -> dict[str, str]:
+    """grade_id -> the instructor's code (markers removed) of every solution cell."""
+    return {gid: SOLUTION_MARKER.sub("", text) for gid, text in _solution_cells(notebook).items()}
+
+
+def starter_code(notebook: dict) -> dict[str, str]:
+    """grade_id -> what students are given in every solution cell: the cell without its
+    solution regions (signatures, docstrings)."""
+    return {gid: SOLUTION_REGION.sub("", text) for gid, text in _solution_cells(notebook).items()}
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,10 @@ class Assignment:
     def solution_code(self) -> dict[str, str]:
         """grade_id -> the instructor's code (markers removed) of every solution cell."""
         return solution_code(self.source())
+
+    def starter_code(self) -> dict[str, str]:
+        """grade_id -> the code students are given in every solution cell."""
+        return starter_code(self.source())
 
     def _mistakes_module(self) -> ModuleType | None:
         path = self.folder / "mistakes.py"

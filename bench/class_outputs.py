@@ -54,7 +54,8 @@ def records(students: int, rng: random.Random) -> list[Result]:
 
 def codes(students: int, rng: random.Random) -> list[similarity.Code]:
     """The public solution, then one student per mix of the three correct solutions' cells."""
-    solution, starter = similarity._starter(ASSIGNMENT)
+    known = assignments.get(ASSIGNMENT)
+    solution, starter = known.solution_code(), known.starter_code()
     sources = [solution]
     for style in ("loops", "compact"):
         text = (INDEPENDENT / ASSIGNMENT / f"{style}.py").read_text()

@@ -30,7 +30,6 @@ from __future__ import annotations
 import csv
 import html
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder import assignments as registry
-from autograder.assignments import SOLUTION_MARKER, cell_text
+from autograder.assignments import cell_text
 from autograder.pipeline.code_shapes import Statement, parse, statements
 from autograder.pipeline.outputs import spreadsheet_text
 
@@ -48,7 +47,6 @@ PUBLIC = "(public solution)"
 SIMILARITY_HTML, SIMILARITY_CSV = "similarity.html", "similarity.csv"
 SIDE_BY_SIDE = 50  # pairs per assignment shown side by side; the CSV lists them all
 LISTED = 500  # pairs per assignment listed on the page
-SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n.*?### END SOLUTION\n?", re.S)
 
 
 @dataclass
@@ -62,19 +60,6 @@ class Code:
     def shapes(self) -> Counter:
         """Every statement shape of the code, with how often it occurs."""
         return Counter(s.shape for found in self.statements.values() for s in found)
-
-
-def _starter(assignment: str) -> tuple[dict[str, str], dict[str, str]]:
-    """(grade_id -> the instructor's code, grade_id -> the starter code students were given)."""
-    source = registry.get(assignment).source()
-    solution, starter = {}, {}
-    for cell in source["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") == "code" and meta.get("solution"):
-            text = cell_text(cell)
-            solution[meta["grade_id"]] = SOLUTION_MARKER.sub("", text)
-            starter[meta["grade_id"]] = SOLUTION_REGION.sub("", text)
-    return solution, starter
 
 
 def read_code(who: str, cells: dict[str, str], starter: dict[str, str]) -> Code:
@@ -117,7 +102,8 @@ def notebook_code(notebook: dict, answers: set[str]) -> dict[str, str]:
 
 def class_code(graded: Path, assignment: str) -> list[Code]:
     """The public solution and every autograded submission of ``assignment`` under ``graded``."""
-    solution, starter = _starter(assignment)
+    known = registry.get(assignment)
+    solution, starter = known.solution_code(), known.starter_code()
     found = [read_code(PUBLIC, solution, starter)]
     for path in sorted((graded / "course" / "autograded").glob(f"*/{assignment}/*.ipynb")):
         try:
