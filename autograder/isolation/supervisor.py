@@ -18,7 +18,7 @@ processes it runs, stops it at the disk cap, and reports what it saw.
 
 The grader reads the report; nothing crosses from the submission to this process. It exits with
 the command's exit status. It dies with the grader process that started it, and killed itself,
-it takes the command with it (bubblewrap's ``--die-with-parent``).
+it takes the command with it, from before the command starts.
 """
 
 from __future__ import annotations
@@ -213,9 +213,9 @@ PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent d
 
 
 def die_with_parent(parent: int) -> None:
-    """Be killed when the grader process ``parent`` that started this one dies: Jupyter starts a
-    kernel in a session of its own, which a signal to the grader's process group does not reach,
-    and the command goes with this process (bubblewrap's ``--die-with-parent``)."""
+    """Be killed when the process ``parent`` that started this one dies. The supervisor dies
+    with the grader (Jupyter starts a kernel in a session of its own, which a signal to the
+    grader's process group does not reach), and its command with the supervisor."""
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # it died before the request could be made
         os._exit(1)
@@ -226,14 +226,19 @@ def main() -> None:
     die_with_parent(settings["parent"])
     command = sys.argv[sys.argv.index("--") + 1 :]
 
-    def enter_cgroup() -> None:
+    supervisor = os.getpid()
+
+    def before_exec() -> None:
+        """In the child: die with this supervisor from before the command starts (bubblewrap's
+        own --die-with-parent acts only once it runs), then enter the control group."""
+        die_with_parent(supervisor)
         for procs in settings["procs"]:
             with open(procs, "w") as handle:
                 handle.write(str(os.getpid()))
 
     watch = Watch(settings)
     watch.write()
-    child = subprocess.Popen(command, pass_fds=settings["pass_fds"], preexec_fn=enter_cgroup)
+    child = subprocess.Popen(command, pass_fds=settings["pass_fds"], preexec_fn=before_exec)
 
     def stop(signum: int, frame: object) -> None:
         child.kill()

@@ -147,32 +147,37 @@ def test_the_supervisor_counts_processes_and_threads_of_the_whole_tree(tmp_path)
     assert report["limit"] == "process_limit"
 
 
-def test_the_supervisor_and_its_command_die_with_the_grader(tmp_path):
+@pytest.mark.parametrize("delay", [0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.3, 1.0])
+def test_the_supervisor_and_its_command_die_with_the_grader(tmp_path, delay):
     """Jupyter starts a kernel in a session of its own: killing the grader's process group does
-    not reach it, so the supervisor must die with the process that started it."""
-    marker = f"rnn-supervised-{os.getpid()}"
+    not reach it, so the supervisor must die with the process that started it, and its command
+    with it, even one killed as it starts (before bubblewrap's --die-with-parent could act): the
+    command here never asks to die with its parent, and the grader is killed at moments spread
+    over the supervisor's start-up."""
+    marker = f"rnn-supervised-{os.getpid()}-{delay}"
     settings = small_caps(tmp_path, tmp_path / "report.json")  # "parent": set by the grader
-    # The command dies with the supervisor, as bubblewrap's --die-with-parent makes it.
-    ready = tmp_path / "ready"
-    command = "import ctypes, time; ctypes.CDLL(None).prctl(1, 9)"
-    command += f"; open({str(ready)!r}, 'w').close(); time.sleep(60)"
-    supervised = [str(SUPERVISOR), "--", sys.executable, "-c", command, marker]
+    supervised = [str(SUPERVISOR), "--", sys.executable, "-c", "import time; time.sleep(60)"]
     grader = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import json, os, subprocess, sys, time\n"
             f"settings = {{**{settings!r}, 'parent': os.getpid()}}\n"
-            f"argv = {supervised!r}\n"
+            f"argv = {supervised!r} + [{marker!r}]\n"
             "argv[1:1] = [json.dumps(settings)]\n"
             "subprocess.Popen([sys.executable, '-P', *argv], start_new_session=True)\n"
             "time.sleep(60)\n",
         ]
     )
     deadline = time.monotonic() + 30
-    while not ready.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert len(processes_with(marker)) == 2, "the supervisor and its command did not start"
+    if delay >= 1.0:  # both started: the ordinary case
+        while len(processes_with(marker)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(processes_with(marker)) == 2, "the supervisor and its command did not start"
+    else:
+        while not processes_with(marker) and time.monotonic() < deadline:
+            time.sleep(0.002)
+        time.sleep(delay)
     grader.kill()
     grader.wait()
     deadline = time.monotonic() + 10
