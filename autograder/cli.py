@@ -267,8 +267,6 @@ def database_problem(url: str) -> str | None:
 def run_grade_command(parser, args, assignments: list[str]) -> int:
     """``grade``: check every argument first (one line each), then grade and report."""
     from autograder.isolation.bubblewrap import IsolationUnavailable
-    from autograder.pipeline.class_run import grade
-    from autograder.pipeline.late import PolicyError, course_policy
     from autograder.pipeline.workers import SchedulerUnavailable, scheduler_problem
 
     if args.workers is not None and args.workers < 1:
@@ -288,6 +286,10 @@ def run_grade_command(parser, args, assignments: list[str]) -> int:
         parser.error(f"--out ({out}) and SUBMITTED ({submitted}) must not contain each other")
     if args.db is not None and (problem := database_problem(args.db)):
         parser.error(f"--db: {problem}")
+    # nbgrader (its late plugins, then the rest): seconds to import, so after the quick checks
+    from autograder.pipeline.class_run import grade
+    from autograder.pipeline.late import PolicyError, course_policy
+
     try:
         policy = course_policy(args.config, out)
     except PolicyError as error:
