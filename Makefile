@@ -17,21 +17,37 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -e .
 	touch $(STAMP)
 
+# The execution cache keys a page on its code cells alone: when what they import or read changes
+# (the package, the chapters' modules, the instructor's solutions, the data, the benchmark
+# figures, the pinned libraries), the cache is emptied and every page runs again, so neither
+# the book nor the chapter tests, which read the build's executions, show a stale result.
+BOOK_INPUTS := $(shell find rnnbook chapters solutions data -type f \( -name '*.py' -o -name '*.ipynb' \
+	-o -name '*.txt' \) -not -path '*/.ipynb_checkpoints/*' -not -path '*/__pycache__/*') \
+	bench/figures.json requirements.txt
+BOOK_INPUTS_SEEN := _build/.book-inputs
+$(BOOK_INPUTS_SEEN): $(BOOK_INPUTS)
+	rm -rf _build/.jupyter_cache
+	mkdir -p _build && touch $@
+
 ## book: build the HTML book into _build/html (notebooks executed, results cached). The
 ## Exercises part is the student version of each assignment, released from solutions/.
 ## MPLBACKEND is unset: a headless shell's `MPLBACKEND=Agg` would leave every figure out of the
 ## pages (the kernel's inline backend is what shows a figure the cell does not display itself).
-book: $(STAMP)
+book: $(STAMP) $(BOOK_INPUTS_SEEN)
 	$(BIN)/python -m autograder release --no-validate --out _build/release --pages exercises
 	env -u MPLBACKEND $(BIN)/jupyter-book build --warningiserror --nitpick --keep-going .
 
+# Tests run on one pytest-xdist worker per core; tests/conftest.py keeps the tests that share an
+# expensive fixture (the book's build, a graded class) on one worker.
+PARALLEL := -n auto --dist loadgroup
+
 ## test: lint, then the whole test suite (helpers, chapters, book build, browser check).
 test: system-packages $(STAMP) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL)
 
 ## test-fast: lint, then the quick tests only (minutes: helpers, checks, sandbox, isolation, units).
 test-fast: system-packages $(STAMP) lint
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(PARALLEL) -m "not slow"
 
 ## grade: build the example submissions and grade them (a demonstration of the pipeline).
 grade: $(STAMP)
