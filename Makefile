@@ -37,9 +37,9 @@ book: $(STAMP) $(BOOK_INPUTS_SEEN)
 	$(BIN)/python -m autograder release --no-validate --out _build/release --pages exercises
 	env -u MPLBACKEND $(BIN)/jupyter-book build --warningiserror --nitpick --keep-going .
 
-# Tests run on one pytest-xdist worker per core; tests/conftest.py keeps the tests that share an
-# expensive fixture (the book's build, a graded class) on one worker.
-PARALLEL := -n auto --dist loadgroup
+# Tests run on one pytest-xdist worker per core, each test file whole on one worker (a fixture
+# shared by a file's tests, such as the book's build or a graded class, is computed once).
+PARALLEL := -n auto --dist loadfile
 
 ## test: lint, then the whole test suite (helpers, chapters, book build, browser check).
 test: system-packages $(STAMP) lint

@@ -152,3 +152,30 @@ def offline_page(width: int = 1280, height: int = 900) -> Iterator[tuple[object,
             yield page, requested
         finally:
             browser.close()
+
+
+def execute_chapter(notebook, chapter: Path) -> None:
+    """Run ``notebook`` from ``chapter``'s folder as the book's build does (its cell timeout);
+    it must raise nowhere."""
+    import nbclient
+
+    timeout = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]["timeout"]
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(chapter.parent)}},
+    )
+    client.execute()
+    assert not notebook_errors(notebook)
+
+
+def notebook_errors(notebook) -> list[dict]:
+    """The error outputs of an executed notebook's code cells."""
+    return [
+        output
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "error"
+    ]

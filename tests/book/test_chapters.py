@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import jupytext
-import nbclient
 import nbformat
 import pytest
-import yaml
-from myst_nb.core.read import read_myst_markdown_notebook
-from support import ROOT, going_further_pages, notebook_chapters, toc_files
+from support import ROOT, execute_chapter, going_further_pages, notebook_chapters, toc_files
 
 from autograder import assignments
-
-CELL_TIMEOUT = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]["timeout"]
 
 # A page that reports trained results names its seeds in one cell tagged `seeds`, which is
 # exactly `SEEDS = (...)`; every result is reported over them, and every assert holds for each.
@@ -59,57 +53,7 @@ def test_trained_results_hold_for_seeds_the_page_does_not_use(chapter):
     cell = seeds_cell(notebook)
     count = len(SEEDS_CELL.match(cell.source.strip()).group(1).split(","))
     cell.source = f"SEEDS = {tuple(range(OTHER_SEEDS_FROM, OTHER_SEEDS_FROM + count))}"
-    execute(notebook, chapter)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("chapter", notebook_chapters(), ids=lambda p: p.stem)
-def test_chapter_executes_without_error(chapter, execution_cache):
-    """The chapter ran top to bottom in the book build from a clean kernel; any failing assert
-    (a false claim) fails the test. The build's execution of the page as it is now is read from
-    its cache (matched on every code cell's source); `make book` empties that cache whenever
-    what the cells import or read changes, so no result is stale. A page the build executes
-    anew every time (``execution_mode: force``) keeps no result and is run here."""
-    notebook = read_myst_markdown_notebook(chapter.read_text(), path=chapter)
-    if notebook.metadata.get("mystnb", {}).get("execution_mode") == "force":
-        execute(notebook, chapter)  # the build runs it anew each time and keeps no result
-        return
-    try:
-        record = execution_cache.match_cache_notebook(notebook)
-    except KeyError:
-        tracebacks = [
-            r.traceback
-            for r in execution_cache.list_project_records()
-            if Path(r.uri) == chapter and r.traceback
-        ]
-        pytest.fail(
-            f"{chapter.name} did not execute in the book build:\n"
-            + (tracebacks[-1] if tracebacks else "no execution of its current source")
-        )
-    assert_no_error(execution_cache.get_cache_bundle(record.pk).nb)
-
-
-def execute(notebook, chapter) -> None:
-    """Run ``notebook`` from ``chapter``'s folder; it must raise nowhere."""
-    client = nbclient.NotebookClient(
-        notebook,
-        timeout=CELL_TIMEOUT,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(chapter.parent)}},
-    )
-    client.execute()
-    assert_no_error(notebook)
-
-
-def assert_no_error(notebook) -> None:
-    errors = [
-        output
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.get("outputs", [])
-        if output.get("output_type") == "error"
-    ]
-    assert not errors
+    execute_chapter(notebook, chapter)
 
 
 def test_every_chapter_file_is_in_the_table_of_contents():
