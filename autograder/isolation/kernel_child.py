@@ -1,6 +1,6 @@
-"""The grading kernel's first code (run by bubblewrap, standard library only): cap the address
-space, the size of any file written and the number of processes, silence the start-up banner,
-then start ipykernel.
+"""The grading kernel's first code (run by bubblewrap, standard library only): hold the lifeline
+to the supervisor (:mod:`autograder.isolation.lifeline`), cap the address space, the size of any
+file written and the number of processes, silence the start-up banner, then start ipykernel.
 
 ``python -P kernel_child.py MEMORY_BYTES FILE_BYTES PROCESSES -f CONNECTION_FILE`` (PROCESSES 0:
 no cap): a notebook that allocates past the cap gets a ``MemoryError`` instead of exhausting the
@@ -13,6 +13,11 @@ import sys
 
 
 def main() -> None:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import lifeline
+
+    del sys.path[0]  # the student's code imports nothing from here
+    lifeline.hold()  # under the supervisor: end with it
     memory_bytes, file_bytes, processes = (int(value) for value in sys.argv[1:4])
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))

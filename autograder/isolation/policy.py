@@ -33,14 +33,16 @@ SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts")
 CHECK_API = (REPO / "autograder" / "__init__.py", REPO / "autograder" / "harness.py")
 CHECK_API_FOLDERS = (REPO / "autograder" / "checking", REPO / "rnnbook")
 KERNEL_SCRIPT = Path(__file__).with_name("kernel_child.py")
-# The sandbox sees besides only copies of its own two scripts (no course file at all).
-SANDBOX_SCRIPTS = ("wire.py", "sandbox_child.py")
+LIFELINE = Path(__file__).with_name("lifeline.py")  # imported by both from beside them
+# The sandbox sees besides only copies of its own three scripts (no course file at all).
+SANDBOX_SCRIPTS = ("wire.py", "lifeline.py", "sandbox_child.py")
 
 
 def kernel_mounts(checks: Path) -> list[Path]:
     """What the kernel sees read-only besides the system: the check API, ``rnnbook``, its
-    start-up script, and ``checks``, a folder with the one assignment's ``checks.py``."""
-    return [*CHECK_API, *CHECK_API_FOLDERS, KERNEL_SCRIPT, Path(checks)]
+    start-up script and its lifeline, and ``checks``, a folder with the one assignment's
+    ``checks.py``."""
+    return [*CHECK_API, *CHECK_API_FOLDERS, KERNEL_SCRIPT, LIFELINE, Path(checks)]
 
 
 # -- Environment: a clean one, only these variables ----------------------------------------------

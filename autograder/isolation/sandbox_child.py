@@ -41,6 +41,10 @@ def strip_magics(source: str) -> str:
 
 
 def main() -> None:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import lifeline
+
+    lifeline.hold()  # under the supervisor: end with it
     settings = json.loads(sys.argv[1])
     limit_resources(
         settings["memory_bytes"],
@@ -53,7 +57,6 @@ def main() -> None:
     sys.stdout = sys.stderr = io.StringIO()  # the student's prints are discarded
     sys.stdin = io.StringIO()
 
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import numpy as np  # imported before student code, like the notebook's setup cell
     import wire
 

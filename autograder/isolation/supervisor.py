@@ -16,6 +16,9 @@ processes it runs, stops it at the disk cap, and reports what it saw.
 - ``pass_fds``: descriptors handed on to the command;
 - ``parent``: the PID of the grader process that starts this one, which it dies with.
 
+The command also gets the read end of a lifeline on descriptor 200, whose write end only this
+process holds (:mod:`autograder.isolation.lifeline`): what runs inside the sandbox ends with it.
+
 The grader reads the report; nothing crosses from the submission to this process. It exits with
 the command's exit status. It dies with the grader process that started it, and killed itself,
 it takes the command with it, from before the command starts.
@@ -210,6 +213,7 @@ def read_report(path: Path) -> dict:
 
 
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
+LIFELINE_FD = 200  # autograder.isolation.lifeline.FD (this script imports nothing of the grader)
 
 
 def die_with_parent(parent: int) -> None:
@@ -238,7 +242,15 @@ def main() -> None:
 
     watch = Watch(settings)
     watch.write()
-    child = subprocess.Popen(command, pass_fds=settings["pass_fds"], preexec_fn=before_exec)
+    # The lifeline (autograder.isolation.lifeline): this process keeps the write end, never
+    # written, and the command gets the read end on LIFELINE_FD; it ends when this one does.
+    read_end, write_end = os.pipe()
+    os.dup2(read_end, LIFELINE_FD)
+    os.close(read_end)
+    child = subprocess.Popen(
+        command, pass_fds=[*settings["pass_fds"], LIFELINE_FD], preexec_fn=before_exec
+    )
+    os.close(LIFELINE_FD)
 
     def stop(signum: int, frame: object) -> None:
         child.kill()

@@ -52,7 +52,7 @@ def test_only_the_python_installation_is_visible():
         # Of the repository only the virtual environment (the Python installation) is there.
         assert set(s.value("repo")) <= {".venv"}, s.value("repo")
         assert s.value("home") == []
-        assert s.value("tmp") == ["sandbox_child.py", "wire.py"]  # its own two scripts
+        assert s.value("tmp") == ["lifeline.py", "sandbox_child.py", "wire.py"]  # its scripts
         assert "PYTHONPATH" not in s.value("env") and len(s.value("env")) < 12
 
 
@@ -131,6 +131,14 @@ def test_no_other_process_is_visible():
     probe = "import os\npids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
     with run(probe) as s:
         assert len(s.value("pids")) <= 3, s.value("pids")  # bwrap's init, python, maybe /proc/self
+
+
+def test_the_sandbox_holds_the_lifeline_of_its_supervisor():
+    probe = "import os, stat, threading\n"
+    probe += "pipe = stat.S_ISFIFO(os.fstat(200).st_mode)\n"
+    probe += "watched = any(t.name == 'lifeline' for t in threading.enumerate())\n"
+    with run(probe) as s:
+        assert s.value("pipe") is True and s.value("watched") is True
 
 
 def orphans(marker: str) -> list[int]:
@@ -242,7 +250,9 @@ def test_the_grading_kernel_sees_only_the_check_api_of_the_grader(tmp_path):
         "from autograder.checking.toolkit import compare\n"
         "import rnnbook\n"
         "checks = sorted(os.listdir(os.environ['AUTOGRADER_SOLUTIONS']))\n"
-        "print(json.dumps({'seen': seen, 'checks': checks,\n"
+        "import stat\n"
+        "lifeline = stat.S_ISFIFO(os.fstat(200).st_mode)  # the supervisor's, through bwrap\n"
+        "print(json.dumps({'seen': seen, 'checks': checks, 'lifeline': lifeline,\n"
         "                  'pipeline': u.find_spec('autograder.pipeline') is not None}))\n"
     )
     command = [*argv[: len(argv) - argv[::-1].index("--")], sys.executable, "-c", probe]
@@ -251,8 +261,10 @@ def test_the_grading_kernel_sees_only_the_check_api_of_the_grader(tmp_path):
     view = json.loads(result.stdout)
     check_api = {"__init__.py", "harness.py", "checking/__init__.py"}
     check_api |= {"checking/api.py", "checking/toolkit.py", "isolation/kernel_child.py"}
+    check_api |= {"isolation/lifeline.py"}
     assert set(view["seen"]) == check_api, view["seen"]
     assert view["checks"] == ["cells"] and view["pipeline"] is False
+    assert view["lifeline"] is True
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from support import ROOT, processes_with
 
-from autograder.isolation import cgroups, policy, supervisor
+from autograder.isolation import cgroups, lifeline, policy, supervisor
 from autograder.isolation.sandbox import SandboxBroken, SandboxStudent
 
 SUPERVISOR = Path(supervisor.__file__)
@@ -189,6 +189,42 @@ def test_the_supervisor_and_its_command_die_with_the_grader(tmp_path, delay):
     while processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert processes_with(marker) == []
+
+
+def test_what_the_command_starts_ends_with_the_supervisor_through_the_lifeline(tmp_path):
+    """A grader killed in the moment a sandbox starts can leave bubblewrap's inner process, the
+    sandbox's first, running: it asked to die with the outer one too late. Here the command starts
+    a process that nothing else kills either (no death signal, reparented once its parent dies)
+    and holds the lifeline, as the kernel and the verification sandbox do: killing the
+    supervisor must end it."""
+    marker = f"rnn-lifeline-{os.getpid()}"
+    ready = tmp_path / "ready"
+    inside = (
+        f"import sys, time; sys.path.insert(0, {str(SUPERVISOR.parent)!r}); import lifeline\n"
+        f"assert lifeline.hold(); open({str(ready)!r}, 'w').close(); time.sleep(60)"
+    )
+    starter = (
+        "import subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, '-c', {inside!r}, {marker!r}], pass_fds=(200,))\n"
+        "time.sleep(60)"
+    )
+    settings = small_caps(tmp_path, tmp_path / "report.json")
+    command = [sys.executable, "-P", str(SUPERVISOR), json.dumps(settings), "--"]
+    supervisor_process = subprocess.Popen([*command, sys.executable, "-c", starter])
+    deadline = time.monotonic() + 30
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(processes_with(marker)) == 1, "the process inside did not start"
+    supervisor_process.kill()
+    supervisor_process.wait()
+    deadline = time.monotonic() + 10
+    while processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_with(marker) == []
+
+
+def test_outside_the_supervisor_there_is_no_lifeline_to_hold():
+    assert lifeline.hold() is False  # pytest runs under no supervisor: nothing is watched
 
 
 def test_the_supervisor_passes_on_the_exit_status(tmp_path):
