@@ -53,6 +53,19 @@ def best_time(
     return best / number
 
 
+def median_time(function: Callable[[], object], repeat: int = 9, warmup: int = 3) -> float:
+    """Seconds of one call of ``function`` as a loop that keeps calling it sees them: the
+    median of ``repeat`` single calls, after ``warmup`` calls, in this (warm) process."""
+    for _ in range(warmup):
+        function()
+    seconds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        seconds.append(time.perf_counter() - start)
+    return float(np.median(seconds))
+
+
 def timing_label(repeat: int = REPEAT) -> str:
     """How ``best_time`` measured, for the table's timing column."""
     return f"best of {repeat}"

@@ -9,6 +9,11 @@ verification, database, feedback, and the client's recording) come from the one-
 is the whole machine's (kernels and sandboxes included), so the machine should be otherwise idle.
 Targets on two cores: speedup >= 1.8, CPU <= 3 s/submission.
 
+Stock nbgrader grades the same class in the same run, as an instructor runs it on one core
+(``nbgrader autograde`` and ``nbgrader generate_feedback``, the hidden tests in the notebook's
+own kernel): the project's one-worker seconds per submission, over the whole run and at the
+margin, are compared with it (target: at most 1.0×), and its two commands are timed apart.
+
 A run also pays once what no submission causes: starting the workers (each imports nbgrader
 and prepares its course), stopping them, the class gradebook. A smaller class graded the same
 way separates the two: the marginal seconds per submission (the difference of the two runs'
@@ -29,6 +34,17 @@ ASSIGNMENT = "cells"
 SUBMISSIONS, TINY_SUBMISSIONS = 24, 2
 SMALL_CLASS, TINY_SMALL_CLASS = 8, 1  # the second class size, for the marginal cost
 SPEEDUP_TARGET, CPU_TARGET = 1.8, 3.0
+STOCK_TARGET = 1.0  # seconds per submission on one core, over stock nbgrader's
+# Which stage of stock nbgrader each of ours corresponds to (verification has none: stock
+# nbgrader trusts the scores of the notebook's own kernel).
+STOCK_STAGES = {
+    "setup": "autograde",
+    "kernel_start": "autograde",
+    "execution": "autograde",
+    "autograde_other": "autograde",
+    "database": "autograde",
+    "feedback": "feedback",
+}
 
 
 def make_class(folder: Path, size: int) -> Path:
@@ -78,6 +94,47 @@ def grade_once(submitted: Path, out: Path, workers: int) -> dict:
     }
 
 
+def stock_nbgrader_once(submitted: Path, folder: Path) -> dict:
+    """Stock nbgrader on the same class, as an instructor runs it on one core: ``nbgrader
+    autograde`` then ``nbgrader generate_feedback`` (the hidden tests run in the notebook's own
+    kernel: no isolation, no second run of the checks), each command timed whole."""
+    from autograder.pipeline.nbgrader_course import (
+        copy_sources,
+        environment,
+        run_nbgrader,
+        write_config,
+    )
+
+    course = folder / "stock-course"
+    write_config(course, f"sqlite:///{course / 'gradebook.db'}")
+    copy_sources(course, [ASSIGNMENT])
+    env = environment()
+    run_nbgrader(course, "generate_assignment", ASSIGNMENT, env=env)
+    count = 0
+    for student in sorted(p.name for p in submitted.iterdir()):
+        notebook = submitted / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        target = course / "submitted" / student / ASSIGNMENT / notebook.name
+        target.parent.mkdir(parents=True)
+        shutil.copy(notebook, target)
+        count += 1
+    seconds = {}
+    cpu = machine_cpu_seconds()
+    for stage, command in (("autograde", "autograde"), ("feedback", "generate_feedback")):
+        began = time.perf_counter()
+        run_nbgrader(course, command, ASSIGNMENT, env=env)
+        seconds[stage] = time.perf_counter() - began
+    cpu = machine_cpu_seconds() - cpu
+    wall = sum(seconds.values())
+    return {
+        "workers": 1,
+        "submissions": count,
+        "wall_seconds": wall,
+        "seconds_per_submission": wall / count,
+        "run_cpu_seconds_per_submission": cpu / count,
+        "stages": {stage: value / count for stage, value in seconds.items()},
+    }
+
+
 def marginal(small: dict, large: dict) -> dict:
     """Seconds per submission beyond the fixed cost of a run, and that fixed cost."""
     added = large["submissions"] - small["submissions"]
@@ -101,6 +158,8 @@ def run(tiny: bool = False) -> dict:
             for n in (1, 2):
                 small_runs.append(grade_once(small_class, Path(folder) / f"small-{n}", n))
                 runs.append(grade_once(submitted, Path(folder) / f"out-{n}", n))
+            stock_small = stock_nbgrader_once(small_class, Path(folder) / "stock-small")
+            stock = stock_nbgrader_once(submitted, Path(folder) / "stock")
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -119,6 +178,26 @@ def run(tiny: bool = False) -> dict:
                 "case": f"{figures['workers']} worker(s), {figures['submissions']} submissions",
                 "measured": per,
                 "timing": "one run, wall clock per submission",
+            }
+        )
+    stock_margin = marginal(stock_small, stock)
+    for label, ours, theirs in (
+        ("whole run", one["seconds_per_submission"], stock["seconds_per_submission"]),
+        (
+            "marginal",
+            margins[0]["marginal_seconds_per_submission"],
+            stock_margin["marginal_seconds_per_submission"],
+        ),
+    ):
+        rows.append(
+            {
+                "case": f"1 worker vs stock nbgrader autograde + generate_feedback, {label}",
+                "measured": ours,
+                "reference": theirs,
+                "ratio": ours / theirs,
+                "target": f"<= {STOCK_TARGET:g}×",
+                "ok": ours / theirs <= STOCK_TARGET,
+                "timing": "wall clock per submission, one core each",
             }
         )
     rows.append(
@@ -163,13 +242,20 @@ def run(tiny: bool = False) -> dict:
             }
         )
     stages = [
-        {"stage": stage, "seconds_per_submission": seconds}
+        {"stage": stage, "seconds_per_submission": seconds, "stock": STOCK_STAGES.get(stage)}
         for stage, seconds in one["stages"].items()
+    ]
+    stock_stages = [
+        {"stage": f"stock {stage}", "seconds_per_submission": seconds}
+        for stage, seconds in stock["stages"].items()
     ]
     return {
         "rows": rows,
         "runs": [{k: v for k, v in r.items() if k != "stages"} for r in runs],
         "stages": stages,
+        "stock": {k: v for k, v in stock.items() if k != "stages"},
+        "stock_stages": stock_stages,
+        "stock_marginal": stock_margin,
         "speedup": speedup,
         "marginal": margins,
         "marginal_speedup": marginal_speedup,

@@ -1,5 +1,10 @@
 """The instructor's rnn_forward + rnn_backward (float64, tanh) against two limits and PyTorch.
 
+Measured two ways: warm, as a training loop calls it (the median of 9 calls in this process,
+after the other measurements; the target, at most 1.25× the shape-aware limit measured the same
+way, applies to this figure), and in a fresh process (the best of 7 batches, over a sweep of
+T), where the first touches of freshly allocated memory weigh more.
+
 The functions come through the book's loader (``chapters/instructor.py``). The limits:
 
 - FLOP-bound: the FLOPs of the matrix products of BPTT (``matmul_flops``) divided by the best
@@ -21,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import best_time, machine, ratio, timing_label
+from bench import best_time, machine, median_time, ratio, timing_label
 
 TITLE = "BPTT speed: instructor's rnn_forward + rnn_backward (float64, tanh)"
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +34,7 @@ TORCH_REFERENCE = Path(__file__).resolve().parent / "torch_reference.json"
 SIZES = {"N": 50, "T": 32, "D": 128, "H": 256}
 SWEEP = (1, 2, 4, 8, 16, 32, 64, 128)
 PEAK_SIZES = (1024, 1536, 2048)
-TARGET_SHAPE_AWARE = 1.5  # at most 1.5 x the shape-aware limit at SIZES
+TARGET_SHAPE_AWARE = 1.25  # at most 1.25 x the shape-aware limit at SIZES, warm
 TARGET_TORCH = 0.5  # at most half of torch.nn.RNN's time
 TINY = {"N": 4, "T": 3, "D": 5, "H": 6}
 # glibc neither gives freed memory back to the system nor maps large arrays on their own: freed
@@ -81,15 +86,16 @@ def shape_aware_products(N: int, T: int, D: int, H: int) -> dict[str, tuple[tupl
     }
 
 
-def shape_aware_seconds(N: int, T: int, D: int, H: int) -> dict[str, float]:
-    """Seconds of each unavoidable product, each timed alone at its shape, times its count."""
+def shape_aware_seconds(N: int, T: int, D: int, H: int, timer=best_time) -> dict[str, float]:
+    """Seconds of each unavoidable product, each timed alone at its shape (by ``timer``), times
+    its count."""
     rng = np.random.default_rng(1)
     seconds = {}
     for name, (left, right, count) in shape_aware_products(N, T, D, H).items():
         a = rng.normal(size=left)
         b = rng.normal(size=right[::-1]).T if name == "carried gradient" else rng.normal(size=right)
         out = np.empty((left[0], right[1]))
-        seconds[name] = count * best_time(lambda a=a, b=b, out=out: np.matmul(a, b, out=out))
+        seconds[name] = count * timer(lambda a=a, b=b, out=out: np.matmul(a, b, out=out))
     return seconds
 
 
@@ -106,15 +112,29 @@ def rnn_inputs(N: int, T: int, D: int, H: int, seed: int = 0) -> tuple[np.ndarra
     )
 
 
-def instructor_seconds(bptt, N: int, T: int, D: int, H: int) -> float:
-    """Best time of the instructor's rnn_forward followed by rnn_backward."""
+def instructor_seconds(bptt, N: int, T: int, D: int, H: int, timer=best_time) -> float:
+    """Time (by ``timer``) of the instructor's rnn_forward followed by rnn_backward."""
     x, h0, Wx, Wh, b, dh = rnn_inputs(N, T, D, H)
 
     def forward_backward() -> None:
         _, cache = bptt.rnn_forward(x, h0, Wx, Wh, b)
         bptt.rnn_backward(dh, cache)
 
-    return best_time(forward_backward)
+    return timer(forward_backward)
+
+
+def warm(N: int, T: int, D: int, H: int) -> dict:
+    """The instructor and the shape-aware limit as a training loop sees them: the median of 9
+    calls each, in this process, warm from the measurements before."""
+    instructor = instructor_seconds(load_bptt(), N, T, D, H, timer=median_time)
+    by_product = shape_aware_seconds(N, T, D, H, timer=median_time)
+    limit = sum(by_product.values())
+    return {
+        "instructor": instructor,
+        "shape_aware": limit,
+        "ratio_shape_aware": instructor / limit,
+        "shape_aware_by_product": by_product,
+    }
 
 
 def instructor_in_fresh_process(
@@ -201,7 +221,6 @@ def run(tiny: bool = False) -> dict:
                 "shape_aware_by_product": shape_aware,
             }
         )
-        at_target = T == sizes["T"] and not tiny  # the targets hold at SIZES only
         case = f"N={N} T={T} D={D} H={H}"
         rows.append(
             {
@@ -209,8 +228,6 @@ def run(tiny: bool = False) -> dict:
                 "measured": measured,
                 "reference": limit,
                 "ratio": measured / limit,
-                "target": f"≤ {TARGET_SHAPE_AWARE}×" if at_target else None,
-                "ok": measured / limit <= TARGET_SHAPE_AWARE if at_target else None,
                 "timing": f"{timing_label()}, fresh process",
             }
         )
@@ -224,6 +241,19 @@ def run(tiny: bool = False) -> dict:
             }
         )
     at_sizes = next(r for r in sweep_rows if r["T"] == sizes["T"])
+    at_sizes["warm"] = hot = warm(**sizes)
+    rows.append(
+        {
+            "case": f"N={sizes['N']} T={sizes['T']} D={sizes['D']} H={sizes['H']} vs "
+            "shape-aware, warm",
+            "measured": hot["instructor"],
+            "reference": hot["shape_aware"],
+            "ratio": hot["ratio_shape_aware"],
+            "target": None if tiny else f"≤ {TARGET_SHAPE_AWARE}×",
+            "ok": None if tiny else hot["ratio_shape_aware"] <= TARGET_SHAPE_AWARE,
+            "timing": "median of 9 calls each, warm process",
+        }
+    )
     at_sizes["instructor_keep_freed_memory"] = kept = instructor_in_fresh_process(
         **sizes, keep_freed_memory=True
     )
