@@ -9,8 +9,10 @@
   allows one: caps processes and memory (tmpfs included) even for a grader running as root;
 - :mod:`autograder.isolation.kernel`        the isolated, capped kernel nbgrader's autograde runs
   a notebook in;
-- :mod:`autograder.isolation.kernel_child`  the kernel's first code inside bubblewrap: caps, then
-  ipykernel;
+- :mod:`autograder.isolation.kernel_child`  the kernel's first code inside bubblewrap: the
+  lifeline, caps, then ipykernel;
+- :mod:`autograder.isolation.lifeline`      the pipe from the supervisor that ends the kernel and
+  the sandbox when the supervisor ends;
 - :mod:`autograder.isolation.sandbox`       the verification sandbox, the grader's side;
 - :mod:`autograder.isolation.sandbox_child` the sandbox's process: runs the submitted code cells
   and answers the grader's requests;

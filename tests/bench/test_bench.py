@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from bench import format_seconds, format_table, ratio
+import bench
+from bench import format_seconds, format_table, median_time, ratio
 from bench.__main__ import BENCHMARKS, name_of
 from bench.concat_matmul import crossover
 from bench.grading import marginal
@@ -62,6 +63,20 @@ def test_the_marginal_cost_of_grading_leaves_out_the_fixed_cost():
     assert margin["marginal_seconds_per_submission"] == pytest.approx(1.25)
     assert margin["fixed_seconds"] == pytest.approx(7.0)
     assert margin["workers"] == 2 and margin["classes"] == "8 and 24 submissions"
+
+
+def test_the_warm_time_is_the_median_of_single_calls_after_the_warm_up(monkeypatch):
+    """Calls of 9, 1, 8, 2, 7, 3, 6, 4, 50 s after three of 100 s: the median is 6 s (the mean,
+    10 s; the best, 1 s)."""
+    durations = iter([100.0] * 3 + [9.0, 1.0, 8.0, 2.0, 7.0, 3.0, 6.0, 4.0, 50.0])
+    clock = [0.0]
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: clock[0])
+
+    def call() -> None:
+        clock[0] += next(durations)
+
+    assert median_time(call, repeat=9, warmup=3) == 6.0
+    assert next(durations, None) is None  # exactly 3 + 9 calls
 
 
 def test_durations_keep_three_significant_digits():
