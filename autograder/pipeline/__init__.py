@@ -25,3 +25,12 @@
 - :mod:`autograder.pipeline.nbgrader_course` nbgrader's side: settings, course folders,
   gradebooks, running nbgrader.
 """
+
+import sys
+
+# jsonschema, which nbformat imports, compiles rfc3987_syntax's grammar (an Earley parser, about
+# a second) at import whenever that package is installed, to check the "iri" string format,
+# which no notebook schema and nothing of nbgrader's uses. Every grader process (the command and
+# each worker) imports nbformat: each is spared that second by making the optional import fail
+# as where the package is absent (None in sys.modules makes ``import`` raise ImportError).
+sys.modules.setdefault("rfc3987_syntax", None)

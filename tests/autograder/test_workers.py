@@ -93,3 +93,22 @@ def test_a_worker_without_bubblewrap_refuses_to_grade(monkeypatch, tmp_path):
             )
     finally:
         bubblewrap.problem.cache_clear()
+
+
+def test_a_grader_process_validates_notebooks_without_compiling_the_iri_grammar():
+    """Every grader process imports nbformat, whose jsonschema compiles rfc3987_syntax's grammar
+    (about a second) only to check "iri" strings; the pipeline leaves it out, and notebooks are
+    still validated (a cell whose execution count is text fails)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, autograder.pipeline.task, nbformat\n"
+        "assert sys.modules['rfc3987_syntax'] is None\n"
+        "nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')]))\n"
+        "bad = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')])\n"
+        "bad.cells[0].execution_count = 'one'\n"
+        "try:\n    nbformat.validate(bad)\nexcept nbformat.ValidationError:\n    print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "ok", result.stderr[-2000:]
