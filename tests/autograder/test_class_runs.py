@@ -201,6 +201,7 @@ def slowed(notebook: dict, seconds: float) -> dict:
     return {**notebook, "cells": [cell, *notebook["cells"]]}
 
 
+@pytest.mark.alone
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
 def test_an_interrupted_run_finishes_with_the_same_grades(tmp_path, cells_notebooks, how):
     """Stopped once two grades are recorded, the run is taken up again by the same command. Each
@@ -219,10 +220,11 @@ def test_an_interrupted_run_finishes_with_the_same_grades(tmp_path, cells_notebo
     deadline = time.monotonic() + 600
     while len(list((out / "records").glob("*/*.json"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
+    seen = len(list((out / "records").glob("*/*.json")))
     os.killpg(process.pid, how)
-    process.communicate(timeout=120)
+    stdout, stderr = process.communicate(timeout=120)
     done = len(list((out / "records").glob("*/*.json")))
-    assert 2 <= done < 5, done
+    assert 2 <= done < 5, (seen, done, stdout.decode()[-2000:], stderr.decode()[-3000:])
     result = grade(sub, out, "--workers", "1")
     assert f"graded {5 - done} notebook(s)" in result.stdout
     assert rows(out) == rows(reference)
