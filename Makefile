@@ -38,14 +38,12 @@ book: $(STAMP) $(BOOK_INPUTS_SEEN)
 	env -u MPLBACKEND $(BIN)/jupyter-book build --warningiserror --nitpick --keep-going .
 
 # Tests run on one pytest-xdist worker per core, each test file whole on one worker (a fixture
-# shared by a file's tests, such as the book's build or a graded class, is computed once); the
-# tests marked `alone` run afterwards, by themselves (pyproject.toml says why).
+# shared by a file's tests, such as the book's build or a graded class, is computed once).
 PARALLEL := -n auto --dist loadfile
 
 ## test: lint, then the whole test suite (helpers, chapters, book build, browser check).
 test: system-packages $(STAMP) lint
-	$(BIN)/python -m pytest $(PARALLEL) -m "not alone"
-	$(BIN)/python -m pytest -m alone
+	$(BIN)/python -m pytest $(PARALLEL)
 
 ## test-fast: lint, then the quick tests only (minutes: helpers, checks, sandbox, isolation, units).
 test-fast: system-packages $(STAMP) lint
