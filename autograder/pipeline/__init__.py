@@ -4,6 +4,8 @@
   new, record each result, apply due dates, write the outputs;
 - :mod:`autograder.pipeline.task`            grade one submission from plain data: nbgrader's
   autograde in the isolated kernel, then every check again against the sandbox;
+- :mod:`autograder.pipeline.execute`         nbgrader's execution of a notebook, without
+  jupyter_client's fixed waits at a kernel's start and stop;
 - :mod:`autograder.pipeline.workers`         where tasks run (Dask, local processes or a cluster)
   and what happens when one fails;
 - :mod:`autograder.pipeline.intake`          each student's notebook found in a folder of
@@ -14,6 +16,8 @@
 - :mod:`autograder.pipeline.late`            due dates, extensions, the course configuration and
   the late plugin ``PercentPerDay``;
 - :mod:`autograder.pipeline.outputs`         feedback pages, ``grades.csv`` and the closing table;
+- :mod:`autograder.pipeline.feedback_exporter` nbconvert's HTML exporter, with highlighted code
+  set in after its pass over the page;
 - :mod:`autograder.pipeline.lms_export`      the grades as Canvas, Moodle or Blackboard import them;
 - :mod:`autograder.pipeline.self_check`      one notebook graded as grading would, for a reader;
 - :mod:`autograder.pipeline.class_report`    the class report: score histograms, pass rates,

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import nbformat
 from nbclient.exceptions import DeadKernelError
-from nbgrader.preprocessors import Execute
 
 from autograder import assignments as registry
 from autograder.assignments import SOLUTIONS, nbgrader_cells
@@ -35,6 +34,7 @@ from autograder.isolation import bubblewrap, cgroups
 from autograder.isolation.kernel import GRADER_KERNEL, install_kernelspec
 from autograder.isolation.policy import CELL_SECONDS, KERNEL_MEMORY, MAX_PROCESSES
 from autograder.pipeline import outputs
+from autograder.pipeline.execute import GradingExecute
 from autograder.pipeline.intake import read_notebook
 from autograder.pipeline.nbgrader_course import nbgrader_api
 from autograder.pipeline.results import Result
@@ -218,7 +218,8 @@ def run_visible_tests(notebook: dict, isolated: bool = True) -> tuple[dict, list
         executed = nbformat.reads(json.dumps(notebook), as_version=4)  # sources joined
         statuses = []
         try:
-            Execute(config=api.config).preprocess(executed, {"metadata": {"path": str(room)}})
+            run = GradingExecute(config=api.config)
+            run.preprocess(executed, {"metadata": {"path": str(room)}})
         except DeadKernelError:
             statuses.append("kernel_died")
         finally:

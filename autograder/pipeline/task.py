@@ -50,6 +50,8 @@ from autograder.isolation.kernel import GRADER_KERNEL, install_kernelspec
 from autograder.isolation.policy import CELL_SECONDS, KERNEL_MEMORY, MAX_PROCESSES, SANDBOX_MEMORY
 from autograder.isolation.sandbox import SandboxBroken, SandboxStudent
 from autograder.pipeline import late, outputs
+from autograder.pipeline.execute import AUTOGRADE_PREPROCESSORS
+from autograder.pipeline.feedback_exporter import FeedbackExporter
 from autograder.pipeline.nbgrader_course import (
     create_gradebook,
     environment,
@@ -280,7 +282,10 @@ def _private_feedback(
         source = course / "source" / assignment / f"{assignment}.ipynb"
         graded_ids = set(graded_cells(json.loads(source.read_text())))
         outputs.annotate_autograded(autograded, private, graded_ids)
-    api = nbgrader_api(course, db_url, cell_timeout=cell_timeout, kernel=GRADER_KERNEL)
+    exporter = {"GenerateFeedback.exporter_class": FeedbackExporter}
+    api = nbgrader_api(
+        course, db_url, hooks=exporter, cell_timeout=cell_timeout, kernel=GRADER_KERNEL
+    )
     graded = replace(private, student=result.student)
     feedback = outputs.feedback_page(api, course, graded, student_id=NBGRADER_ID)
     if clock is not None:
@@ -336,6 +341,7 @@ def _autograde(
     os.environ.update(course_environment(course))  # alembic on PATH, the kernelspec
     db_url = f"sqlite:///{course / 'gradebook.db'}"
     hooks = {
+        "Autograde.autograde_preprocessors": AUTOGRADE_PREPROCESSORS,
         "Execute.on_notebook_start": lambda **_: clock.lap("kernel_start"),
         "Execute.on_cell_complete": lambda **_: clock.lap("execution"),
     }
