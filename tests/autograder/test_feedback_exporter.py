@@ -78,3 +78,20 @@ def test_code_every_page_shows_is_highlighted_once():
     for _ in range(2):
         highlighted("ipython3", "x = 1\n", None, None)
     assert highlighted.cache_info().hits == 1
+
+
+def test_templates_are_compiled_once_per_process(monkeypatch):
+    import jinja2
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("x = 1")]
+    FeedbackExporter().from_notebook_node(notebook)
+    compiled = []
+    original = jinja2.Environment.compile
+    monkeypatch.setattr(
+        jinja2.Environment, "compile", lambda *a, **k: compiled.append(1) or original(*a, **k)
+    )
+    page, _ = FeedbackExporter().from_notebook_node(notebook)
+    assert compiled == []
+    assert tree(page) == tree(HTMLExporter().from_notebook_node(notebook)[0])
+    assert compiled  # nbconvert's own exporter compiles its templates again
