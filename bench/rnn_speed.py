@@ -1,9 +1,12 @@
 """The instructor's rnn_forward + rnn_backward (float64, tanh) against two limits and PyTorch.
 
-Measured two ways: warm, as a training loop calls it (the median of 9 calls in this process,
-after the other measurements; the target, at most 1.25× the shape-aware limit measured the same
-way, applies to this figure), and in a fresh process (the best of 7 batches, over a sweep of
-T), where the first touches of freshly allocated memory weigh more.
+Measured two ways: warm, as the chapters' training loops call it, and in a fresh process (the
+best of 7 batches, over a sweep of T), where the first touches of freshly allocated memory weigh
+more. The warm figure (the target, at most 1.25× the shape-aware limit, applies to it) is taken
+in a new interpreter that keeps freed memory as the training modules do
+(:func:`rnnbook.memory.keep_freed_memory`): 5 rounds, each the median of 9 calls of the pair and
+of each product of the limit, measured in turn so that both see the same moment of a shared
+machine; the figure is the round of median ratio.
 
 The functions come through the book's loader (``chapters/instructor.py``). The limits:
 
@@ -19,7 +22,6 @@ this module and reported, with its date, when PyTorch is not installed.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,9 +39,7 @@ PEAK_SIZES = (1024, 1536, 2048)
 TARGET_SHAPE_AWARE = 1.25  # at most 1.25 x the shape-aware limit at SIZES, warm
 TARGET_TORCH = 0.5  # at most half of torch.nn.RNN's time
 TINY = {"N": 4, "T": 3, "D": 5, "H": 6}
-# glibc neither gives freed memory back to the system nor maps large arrays on their own: freed
-# arrays are reused, without the page faults of fresh memory.
-KEEP_FREED_MEMORY = {"MALLOC_TRIM_THRESHOLD_": "4294967296", "MALLOC_MMAP_THRESHOLD_": "1073741824"}
+WARM_ROUNDS = 5
 
 
 def load_bptt():
@@ -123,35 +123,43 @@ def instructor_seconds(bptt, N: int, T: int, D: int, H: int, timer=best_time) ->
     return timer(forward_backward)
 
 
-def warm(N: int, T: int, D: int, H: int) -> dict:
-    """The instructor and the shape-aware limit as a training loop sees them: the median of 9
-    calls each, in this process, warm from the measurements before."""
-    instructor = instructor_seconds(load_bptt(), N, T, D, H, timer=median_time)
-    by_product = shape_aware_seconds(N, T, D, H, timer=median_time)
-    limit = sum(by_product.values())
-    return {
-        "instructor": instructor,
-        "shape_aware": limit,
-        "ratio_shape_aware": instructor / limit,
-        "shape_aware_by_product": by_product,
-    }
+def warm(N: int, T: int, D: int, H: int, rounds: int = WARM_ROUNDS) -> dict:
+    """The instructor and the shape-aware limit as a training loop sees them, in this process:
+    per round the median of 9 calls of each, one after the other; the round of median ratio."""
+    bptt = load_bptt()
+    measured = []
+    for _ in range(rounds):
+        instructor = instructor_seconds(bptt, N, T, D, H, timer=median_time)
+        by_product = shape_aware_seconds(N, T, D, H, timer=median_time)
+        limit = sum(by_product.values())
+        measured.append(
+            {
+                "instructor": instructor,
+                "shape_aware": limit,
+                "ratio_shape_aware": instructor / limit,
+                "shape_aware_by_product": by_product,
+            }
+        )
+    ratios = sorted(m["ratio_shape_aware"] for m in measured)
+    median = next(m for m in measured if m["ratio_shape_aware"] == ratios[len(ratios) // 2])
+    return {**median, "rounds": [m["ratio_shape_aware"] for m in measured]}
 
 
-def instructor_in_fresh_process(
-    N: int, T: int, D: int, H: int, keep_freed_memory: bool = False
-) -> float:
-    """``instructor_seconds`` in a new interpreter, so that the allocator starts from the same
-    state at every measurement (glibc adapts its thresholds to what a process freed before)."""
-    env = {**os.environ, **(KEEP_FREED_MEMORY if keep_freed_memory else {})}
+def in_new_process(mode: str, N: int, T: int, D: int, H: int):
+    """``python -m bench.rnn_speed MODE N T D H`` in a new interpreter, so that the allocator
+    starts from the same state at every measurement (glibc adapts its thresholds to what a
+    process freed before): ``fresh`` (the instructor's best time, then the shape-aware products'
+    in the same process: a shared machine's speed changes from one process to the next),
+    ``fresh-kept`` (the same, keeping freed memory) or ``warm`` (:func:`warm`, keeping freed
+    memory as the training modules do)."""
     result = subprocess.run(
-        [sys.executable, "-m", "bench.rnn_speed", *map(str, (N, T, D, H))],
+        [sys.executable, "-m", "bench.rnn_speed", mode, *map(str, (N, T, D, H))],
         cwd=ROOT,
-        env=env,
         capture_output=True,
         text=True,
         check=True,
     )
-    return float(result.stdout)
+    return json.loads(result.stdout)
 
 
 def torch_measurement(N: int, T: int, D: int, H: int) -> dict | None:
@@ -205,8 +213,8 @@ def run(tiny: bool = False) -> dict:
     for T in sweep:
         N, D, H = sizes["N"], sizes["D"], sizes["H"]
         flops = matmul_flops(N, T, D, H)
-        shape_aware = shape_aware_seconds(N, T, D, H)
-        measured = instructor_in_fresh_process(N, T, D, H)
+        fresh = in_new_process("fresh", N, T, D, H)
+        measured, shape_aware = fresh["instructor"], fresh["shape_aware_by_product"]
         flop_bound = sum(flops.values()) / peak["flops_per_second"]
         limit = sum(shape_aware.values())
         sweep_rows.append(
@@ -241,7 +249,7 @@ def run(tiny: bool = False) -> dict:
             }
         )
     at_sizes = next(r for r in sweep_rows if r["T"] == sizes["T"])
-    at_sizes["warm"] = hot = warm(**sizes)
+    at_sizes["warm"] = hot = in_new_process("warm", **sizes)
     rows.append(
         {
             "case": f"N={sizes['N']} T={sizes['T']} D={sizes['D']} H={sizes['H']} vs "
@@ -251,19 +259,21 @@ def run(tiny: bool = False) -> dict:
             "ratio": hot["ratio_shape_aware"],
             "target": None if tiny else f"≤ {TARGET_SHAPE_AWARE}×",
             "ok": None if tiny else hot["ratio_shape_aware"] <= TARGET_SHAPE_AWARE,
-            "timing": "median of 9 calls each, warm process",
+            "timing": f"median of 9 calls each, round of median ratio of {WARM_ROUNDS}, warm "
+            "process keeping freed memory",
         }
     )
-    at_sizes["instructor_keep_freed_memory"] = kept = instructor_in_fresh_process(
-        **sizes, keep_freed_memory=True
-    )
+    kept = in_new_process("fresh-kept", **sizes)
+    kept_limit = sum(kept["shape_aware_by_product"].values())
+    at_sizes["instructor_keep_freed_memory"] = kept["instructor"]
+    at_sizes["shape_aware_keep_freed_memory"] = kept_limit
     rows.append(
         {
             "case": f"N={sizes['N']} T={sizes['T']} D={sizes['D']} H={sizes['H']} vs "
-            "shape-aware, freed memory kept (MALLOC_TRIM_THRESHOLD_, MALLOC_MMAP_THRESHOLD_)",
-            "measured": kept,
-            "reference": at_sizes["shape_aware"],
-            "ratio": kept / at_sizes["shape_aware"],
+            "shape-aware, freed memory kept (rnnbook.memory)",
+            "measured": kept["instructor"],
+            "reference": kept_limit,
+            "ratio": kept["instructor"] / kept_limit,
             "timing": f"{timing_label()}, fresh process",
         }
     )
@@ -291,9 +301,18 @@ def run(tiny: bool = False) -> dict:
         "peak_matmul": peak,
         "torch": torch,
         "targets": {"shape_aware": TARGET_SHAPE_AWARE, "torch": TARGET_TORCH},
-        "keep_freed_memory": KEEP_FREED_MEMORY,
     }
 
 
-if __name__ == "__main__":  # python -m bench.rnn_speed N T D H: the instructor's best time
-    print(instructor_seconds(load_bptt(), *map(int, sys.argv[1:5])))
+if __name__ == "__main__":  # python -m bench.rnn_speed MODE N T D H: see in_new_process
+    from rnnbook.memory import keep_freed_memory
+
+    mode, sizes = sys.argv[1], dict(zip("NTDH", map(int, sys.argv[2:6]), strict=True))
+    if mode != "fresh":
+        keep_freed_memory()
+    if mode == "warm":
+        print(json.dumps(warm(**sizes)))
+    else:
+        instructor = instructor_seconds(load_bptt(), **sizes)  # first, as a loop's first call
+        products = shape_aware_seconds(**sizes)
+        print(json.dumps({"instructor": instructor, "shape_aware_by_product": products}))

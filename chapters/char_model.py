@@ -17,10 +17,12 @@ from __future__ import annotations
 import numpy as np
 from instructor import load
 
+from rnnbook.memory import keep_freed_memory
 from rnnbook.optim import Adam
 from rnnbook.text import stream_windows
 
 bptt = load("bptt")
+keep_freed_memory()  # every training step allocates arrays of the same sizes again
 attention = load("attention")
 
 

@@ -16,8 +16,11 @@ from __future__ import annotations
 import numpy as np
 from instructor import load
 
+from rnnbook.memory import keep_freed_memory
+
 cells = load("cells")  # lstm_step_forward, lstm_step_backward
 bptt = load("bptt")  # rnn_forward, rnn_backward
+keep_freed_memory()  # every training step allocates arrays of the same sizes again
 
 BLOCKS = {"vanilla": 1, "lstm": 4, "gru": 3}  # gate sets per cell
 

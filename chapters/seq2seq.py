@@ -21,10 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 from instructor import load
 
+from rnnbook.memory import keep_freed_memory
 from rnnbook.optim import Adam
 from rnnbook.sequences import greedy_decode, pad_sequences
 
 bptt = load("bptt")
+keep_freed_memory()  # every training step allocates arrays of the same sizes again
 attention = load("attention")
 
 DIGITS = 10

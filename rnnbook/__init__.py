@@ -12,7 +12,8 @@ One idea per module:
 - :mod:`rnnbook.tasks`     synthetic sequence tasks with a known answer;
 - :mod:`rnnbook.text`      text as integers, parallel streams, sampling, n-gram baselines;
 - :mod:`rnnbook.sequences` batches of sequences of different lengths, greedy decoding;
-- :mod:`rnnbook.decoding`  top-k and nucleus filters, exhaustive search, measures of an output.
+- :mod:`rnnbook.decoding`  top-k and nucleus filters, exhaustive search, measures of an output;
+- :mod:`rnnbook.memory`    freed memory kept in a training process, for the next step.
 
 The names below are imported from their module on first use, so that
 ``from rnnbook import relative_error`` (in every graded notebook) loads NumPy only, not SymPy

@@ -139,3 +139,17 @@ def test_a_symbolic_case_over_its_time_limit_is_stopped():
     assert time.perf_counter() - start < 10, "the case ran on past its limit"
     finished = timed_case("chapter", 1, limit=60)
     assert finished["equal"] and finished["derive"] > 0 and finished["verify"] > 0
+
+
+def test_the_warm_figure_is_the_round_of_median_ratio(monkeypatch):
+    """Rounds of the pair and its limit, timed in turn: the figure is the middle round, not the
+    best or the mean (ratios 2, 4, 3, 10 and 1 give 3)."""
+    from bench import rnn_speed
+
+    times = iter([2.0, 4.0, 3.0, 10.0, 1.0])
+    monkeypatch.setattr(rnn_speed, "load_bptt", lambda: None)
+    monkeypatch.setattr(rnn_speed, "instructor_seconds", lambda *a, **k: next(times))
+    monkeypatch.setattr(rnn_speed, "shape_aware_seconds", lambda *a, **k: {"product": 1.0})
+    hot = rnn_speed.warm(1, 1, 1, 1, rounds=5)
+    assert hot["ratio_shape_aware"] == hot["instructor"] == 3.0
+    assert hot["rounds"] == [2.0, 4.0, 3.0, 10.0, 1.0]
