@@ -29,6 +29,7 @@ the run goes on, and :func:`grade` reports it so that the command exits non-zero
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -37,6 +38,7 @@ import shutil
 import time
 import traceback
 import warnings
+from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
 
@@ -65,6 +67,7 @@ from autograder.pipeline.task import (
     feedback_again,
     grade_one,
     ungraded,
+    warm_up,
 )
 
 __all__ = ["grade", "Outcome"]
@@ -98,6 +101,7 @@ def quiet() -> None:
 # late penalty (applied again on every run), the outputs or the authoring tools.
 GRADE_DECIDING = ("assignments.py", "checking/*.py", "isolation/*.py", "pipeline/task.py")
 GRADE_DECIDING += ("pipeline/intake.py", "pipeline/tampering.py", "pipeline/nbgrader_course.py")
+GRADE_DECIDING += ("pipeline/execute.py",)
 
 
 def fingerprint(assignment: str, cell_timeout: int, isolated: bool) -> str:
@@ -197,11 +201,6 @@ def grade(
     course = out / "course"
     db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
     shutil.rmtree(out / "work", ignore_errors=True)  # left by versions before 2026-11
-    prepare_course(course, assignments, db_url, cell_timeout)
-    policy = policy or late.Policy()
-    late.set_due_dates(db_url, policy, assignments)
-    kept = late.keep_policy(policy, out)
-    due = _lateness(db_url, policy, assignments)
     marks = {a: fingerprint(a, cell_timeout, isolated) for a in assignments}
     sources = {a: registry.get(a).notebook.read_text() for a in assignments}
     checks = {a: registry.get(a).checks.read_text() for a in assignments}
@@ -222,77 +221,96 @@ def grade(
             else:
                 todo.append(submission)
 
-    outputs.install_mathjax(out / "feedback")
-    bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress)
+    with ExitStack() as running:
+        gradable = sum(s.notebook is not None for s in todo)
+        pool = None
+        if gradable:  # the workers start, and prepare their courses, while this process does
+            courses = [(a, sources[a], cell_timeout) for a in assignments]
+            pool = running.enter_context(
+                pools.executor(
+                    scheduler,
+                    workers_count(workers, gradable),
+                    warm_up=functools.partial(warm_up, courses),
+                )
+            )
+        prepare_course(course, assignments, db_url, cell_timeout)
+        policy = policy or late.Policy()
+        late.set_due_dates(db_url, policy, assignments)
+        kept = late.keep_policy(policy, out)
+        due = _lateness(db_url, policy, assignments)
+        outputs.install_mathjax(out / "feedback")
+        bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress)
 
-    def keep(result: Result, autograded: dict | None = None, feedback: str | None = None) -> None:
-        began = time.perf_counter()
-        result.fingerprint = marks[result.assignment]
-        outputs.record(db_url, result, policy)
-        folder = course / "autograded" / result.student / result.assignment
-        shutil.rmtree(folder, ignore_errors=True)
-        if autograded is not None:
-            folder.mkdir(parents=True)
-            (folder / f"{result.assignment}.ipynb").write_text(json.dumps(autograded, indent=1))
-        target = outputs.feedback_path(out, result)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(outputs.problem_page(result) if feedback is None else feedback)
-        result.save(_record_path(out, result.student, result.assignment))
-        if any(s.startswith("not_submitted") for s in result.statuses):
-            outcome.absent += 1
-        else:
-            outcome.graded += 1
-        outcome.errors += any(s.startswith("grader_error") for s in result.statuses)
-        outcome.stages["recording"] += time.perf_counter() - began
-        bar.update()
+        def keep(
+            result: Result, autograded: dict | None = None, feedback: str | None = None
+        ) -> None:
+            began = time.perf_counter()
+            result.fingerprint = marks[result.assignment]
+            outputs.record(db_url, result, policy)
+            folder = course / "autograded" / result.student / result.assignment
+            shutil.rmtree(folder, ignore_errors=True)
+            if autograded is not None:
+                folder.mkdir(parents=True)
+                notebook = json.dumps(autograded, indent=1)
+                (folder / f"{result.assignment}.ipynb").write_text(notebook)
+            target = outputs.feedback_path(out, result)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(outputs.problem_page(result) if feedback is None else feedback)
+            result.save(_record_path(out, result.student, result.assignment))
+            if any(s.startswith("not_submitted") for s in result.statuses):
+                outcome.absent += 1
+            else:
+                outcome.graded += 1
+            outcome.errors += any(s.startswith("grader_error") for s in result.statuses)
+            outcome.stages["recording"] += time.perf_counter() - began
+            bar.update()
 
-    def done(key: tuple[str, str], output: dict) -> None:
-        for stage, seconds in output["seconds"].items():
-            outcome.stages[stage] = outcome.stages.get(stage, 0.0) + seconds
-        keep(Result.from_dict(output["result"]), output["autograded"], output["feedback"])
+        def done(key: tuple[str, str], output: dict) -> None:
+            for stage, seconds in output["seconds"].items():
+                outcome.stages[stage] = outcome.stages.get(stage, 0.0) + seconds
+            keep(Result.from_dict(output["result"]), output["autograded"], output["feedback"])
 
-    def failed(key: tuple[str, str], errors: list[BaseException]) -> None:
-        submission = todo_by_key[key]
-        log = out / "logs" / f"{submission.student}__{submission.assignment}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text("\n".join("".join(traceback.format_exception(e)) for e in errors))
-        result = _nothing(submission, isolated, sources[submission.assignment])
-        names = ", ".join(type(e).__name__ for e in errors)
-        result.statuses.append(f"grader_error: failed {len(errors)} times ({names})")
-        result.problem = "The grader failed on this notebook; your instructor has been told."
-        keep(result)
+        def failed(key: tuple[str, str], errors: list[BaseException]) -> None:
+            submission = todo_by_key[key]
+            log = out / "logs" / f"{submission.student}__{submission.assignment}.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text("\n".join("".join(traceback.format_exception(e)) for e in errors))
+            result = _nothing(submission, isolated, sources[submission.assignment])
+            names = ", ".join(type(e).__name__ for e in errors)
+            result.statuses.append(f"grader_error: failed {len(errors)} times ({names})")
+            result.problem = "The grader failed on this notebook; your instructor has been told."
+            keep(result)
 
-    tasks: dict[tuple[str, str], dict] = {}
-    todo_by_key = {(s.student, s.assignment): s for s in todo}
-    for submission in todo:
-        if submission.notebook is None:
-            keep(_nothing(submission, isolated, sources[submission.assignment]))
-            continue
-        hours = policy.extensions.get(submission.assignment, {}).get(submission.student)
-        task = Task(
-            student=submission.student,
-            assignment=submission.assignment,
-            notebook=submission.notebook,
-            source=sources[submission.assignment],
-            checks=checks[submission.assignment],
-            cell_timeout=cell_timeout,
-            isolated=isolated,
-            statuses=submission.statuses,
-            timestamp=submission.timestamp,
-            digest=submission.digest,
-            duedate=due[submission.assignment],
-            extension_hours=hours,
-            late_penalty=policy.penalty,
-        )
-        tasks[(submission.student, submission.assignment)] = asdict(task)
-    try:
-        if tasks:
-            with pools.executor(scheduler, workers_count(workers, len(tasks))) as pool:
+        tasks: dict[tuple[str, str], dict] = {}
+        todo_by_key = {(s.student, s.assignment): s for s in todo}
+        for submission in todo:
+            if submission.notebook is None:
+                keep(_nothing(submission, isolated, sources[submission.assignment]))
+                continue
+            hours = policy.extensions.get(submission.assignment, {}).get(submission.student)
+            task = Task(
+                student=submission.student,
+                assignment=submission.assignment,
+                notebook=submission.notebook,
+                source=sources[submission.assignment],
+                checks=checks[submission.assignment],
+                cell_timeout=cell_timeout,
+                isolated=isolated,
+                statuses=submission.statuses,
+                timestamp=submission.timestamp,
+                digest=submission.digest,
+                duedate=due[submission.assignment],
+                extension_hours=hours,
+                late_penalty=policy.penalty,
+            )
+            tasks[(submission.student, submission.assignment)] = asdict(task)
+        try:
+            if tasks:
                 pools.run(
                     pool, grader, tasks, done, failed, fatal=(bubblewrap.IsolationUnavailable,)
                 )
-    finally:
-        bar.close()
+        finally:
+            bar.close()
 
     everything = load_records(out)
     for result in late.assess_all(db_url, list(everything.values()), policy):

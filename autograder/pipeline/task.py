@@ -150,6 +150,14 @@ def _prepared_course(assignment: str, source: str, cell_timeout: int) -> Path:
     return root
 
 
+def warm_up(courses: list[tuple[str, str, int]]) -> None:
+    """Ready this worker for a run's tasks while the client prepares: nbgrader imported (with
+    this module) and each ``(assignment, source, cell timeout)`` course prepared."""
+    with _ONE_AT_A_TIME:
+        for assignment, source, cell_timeout in courses:
+            _prepared_course(assignment, source, cell_timeout)
+
+
 def grade_one(task: dict) -> dict:
     """Grade one submission (see the module docstring).
 

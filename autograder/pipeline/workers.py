@@ -28,8 +28,14 @@ class SchedulerUnavailable(RuntimeError):
 
 
 @contextmanager
-def executor(scheduler: str | None = None, workers: int | None = None) -> Iterator[cf.Executor]:
-    """An executor on the Dask cluster at ``scheduler``, or on ``workers`` local processes."""
+def executor(
+    scheduler: str | None = None,
+    workers: int | None = None,
+    warm_up: Callable[[], None] | None = None,
+) -> Iterator[cf.Executor]:
+    """An executor on the Dask cluster at ``scheduler``, or on ``workers`` local processes.
+    ``warm_up`` is sent to every worker there is, as its first task, and the caller goes on
+    (what it prepares, a task that fails on it prepares again, and reports)."""
     import distributed
 
     cluster = None
@@ -45,6 +51,10 @@ def executor(scheduler: str | None = None, workers: int | None = None) -> Iterat
         client = distributed.Client(cluster)
     else:
         client = _connect(scheduler, "20s")
+    warming = []  # held until the end: Dask forgets a task whose future is dropped
+    if warm_up is not None:
+        for address in client.scheduler_info()["workers"]:
+            warming.append(client.submit(warm_up, workers=[address], pure=False))
     pool = client.get_executor(pure=False)
     try:
         yield pool

@@ -112,3 +112,40 @@ def test_a_grader_process_validates_notebooks_without_compiling_the_iri_grammar(
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+def mark_worker(folder: str) -> None:
+    """A warm-up that leaves a file named for its process."""
+    import os
+    from pathlib import Path
+
+    (Path(folder) / str(os.getpid())).touch()
+
+
+def test_the_warm_up_runs_on_every_local_worker_before_the_caller_needs_it(tmp_path):
+    import functools
+    import os
+    import time
+
+    from autograder.pipeline.workers import executor
+
+    with executor(workers=2, warm_up=functools.partial(mark_worker, str(tmp_path))) as pool:
+        workers = set(pool.map(lambda _: os.getpid(), range(8)))  # the caller's own tasks
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    warmed = {int(path.name) for path in tmp_path.iterdir()}
+    assert len(warmed) == 2
+    assert workers <= warmed  # every worker that graded had been warmed up
+
+
+def test_a_warmed_up_worker_has_its_course_ready():
+    from autograder import assignments
+    from autograder.pipeline import task
+
+    source = assignments.get("cells").notebook.read_text()
+    task._prepared_course.cache_clear()
+    task.warm_up([("cells", source, 30)])
+    before = task._prepared_course.cache_info()
+    task._prepared_course("cells", source, 30)
+    assert task._prepared_course.cache_info().hits == before.hits + 1

@@ -153,3 +153,11 @@ def test_the_warm_figure_is_the_round_of_median_ratio(monkeypatch):
     hot = rnn_speed.warm(1, 1, 1, 1, rounds=5)
     assert hot["ratio_shape_aware"] == hot["instructor"] == 3.0
     assert hot["rounds"] == [2.0, 4.0, 3.0, 10.0, 1.0]
+
+
+def test_the_grading_figures_come_from_the_round_of_median_ratio():
+    from bench.grading import median_round
+
+    rounds = [{"vs_stock": 0.9, "n": 0}, {"vs_stock": 1.4, "n": 1}, {"vs_stock": 0.7, "n": 2}]
+    assert median_round(rounds, "vs_stock")["n"] == 0
+    assert median_round(rounds[:2], "vs_stock")["n"] == 1  # of two, the higher ratio
