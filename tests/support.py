@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,6 +99,15 @@ def processes_with(marker: str) -> list[int]:
         if entry.name.isdigit() and marker.encode() in arguments:
             found.append(int(entry.name))
     return found
+
+
+def wait_until(condition, seconds: float = 10, step: float = 0.05):
+    """Call ``condition`` every ``step`` seconds until it returns something true, for at most
+    ``seconds``; return its last value (the caller asserts on what it needs)."""
+    deadline = time.monotonic() + seconds
+    while not (value := condition()) and time.monotonic() < deadline:
+        time.sleep(step)
+    return value
 
 
 def nbgrader(course: Path, *args: str) -> None:

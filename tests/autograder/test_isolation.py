@@ -13,11 +13,10 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from support import ROOT, processes_with
+from support import ROOT, processes_with, wait_until
 
 from autograder.isolation import bubblewrap
 from autograder.isolation.sandbox import SandboxStudent
@@ -160,13 +159,9 @@ def test_processes_it_starts_end_with_it():
         "    os._exit(0)\n"
     )
     with run(detach):
-        deadline = time.monotonic() + 10
-        while len(orphans(marker)) < 4 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: len(orphans(marker)) >= 4)
         assert len(orphans(marker)) == 4  # they did start
-    deadline = time.monotonic() + 10
-    while orphans(marker) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: not orphans(marker))
     assert orphans(marker) == []
 
 
@@ -185,15 +180,10 @@ def test_killing_the_grader_kills_the_sandbox():
     )
     ready = process.stdout.readline().strip()
     assert ready == "ready []", ready  # the cell that starts the process ran without an error
-    deadline = time.monotonic() + 10
-    while not orphans(marker) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert orphans(marker)  # it did start (failed once in CI: the line above now says why)
+    assert wait_until(lambda: orphans(marker))  # it did start (failed once in CI: see above)
     process.kill()
     process.wait()
-    deadline = time.monotonic() + 10
-    while orphans(marker) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: not orphans(marker))
     assert orphans(marker) == []
 
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import ROOT, processes_with
+from support import ROOT, processes_with, wait_until
 
 from autograder.isolation import cgroups, lifeline, policy, supervisor
 from autograder.isolation.sandbox import SandboxBroken, SandboxStudent
@@ -185,9 +185,7 @@ def test_the_supervisor_and_its_command_die_with_the_grader(tmp_path, delay):
         time.sleep(delay)
     grader.kill()
     grader.wait()
-    deadline = time.monotonic() + 10
-    while processes_with(marker) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: not processes_with(marker))
     assert processes_with(marker) == []
 
 
@@ -211,15 +209,11 @@ def test_what_the_command_starts_ends_with_the_supervisor_through_the_lifeline(t
     settings = small_caps(tmp_path, tmp_path / "report.json")
     command = [sys.executable, "-P", str(SUPERVISOR), json.dumps(settings), "--"]
     supervisor_process = subprocess.Popen([*command, sys.executable, "-c", starter])
-    deadline = time.monotonic() + 30
-    while not ready.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(ready.exists, seconds=30)
     assert len(processes_with(marker)) == 1, "the process inside did not start"
     supervisor_process.kill()
     supervisor_process.wait()
-    deadline = time.monotonic() + 10
-    while processes_with(marker) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: not processes_with(marker))
     assert processes_with(marker) == []
 
 

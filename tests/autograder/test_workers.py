@@ -7,6 +7,7 @@ import concurrent.futures as cf
 import threading
 
 import pytest
+from support import wait_until
 
 from autograder.isolation import bubblewrap
 from autograder.pipeline.task import grade_one
@@ -125,15 +126,12 @@ def mark_worker(folder: str) -> None:
 def test_the_warm_up_runs_on_every_local_worker_before_the_caller_needs_it(tmp_path):
     import functools
     import os
-    import time
 
     from autograder.pipeline.workers import executor
 
     with executor(workers=2, warm_up=functools.partial(mark_worker, str(tmp_path))) as pool:
         workers = set(pool.map(lambda _: os.getpid(), range(8)))  # the caller's own tasks
-        deadline = time.monotonic() + 60
-        while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: len(list(tmp_path.iterdir())) >= 2, seconds=60)
     warmed = {int(path.name) for path in tmp_path.iterdir()}
     assert len(warmed) == 2
     assert workers <= warmed  # every worker that graded had been warmed up
